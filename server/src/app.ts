@@ -1,0 +1,202 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import { authRoutes } from './http/auth-routes.ts';
+import { createAuthenticate } from './http/authenticate.ts';
+import { registerErrorHandler } from './http/error-handler.ts';
+import { registerIpRateLimit } from './http/ip-rate-limit.ts';
+import { createOriginCheck } from './http/origin-check.ts';
+import { publicRoutes } from './http/public-routes.ts';
+import { createRefreshCookie } from './http/refresh-cookie.ts';
+import { registerWebApp } from './http/web-app.ts';
+import { type AccessTokens, createAccessTokens } from './services/access-tokens.ts';
+import { createAccounts } from './services/accounts.ts';
+import { type Clock, systemClock } from './services/clock.ts';
+import { createHousekeeping } from './services/housekeeping.ts';
+import { createLoginThrottle } from './services/login-throttle.ts';
+import { createPasswordHasher } from './services/password-hasher.ts';
+import { createRevocationList } from './services/revocation-list.ts';
+import { createSessions } from './services/sessions.ts';
+import type { Store } from './store/store.ts';
+
+/** The JSON body limit of the contract. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: Store;
+  clock?: Clock;
+  /** Fastify's logger option; main.ts passes pino settings with redaction, tests pass false. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface LatchkeyApp {
+  app: FastifyInstance;
+  accessTokens: AccessTokens;
+}
+
+/** Redacted wherever they could appear in a log line (OWASP Logging Cheat Sheet, "Data to exclude"). */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.current_password',
+  '*.new_password',
+  '*.auth_token',
+];
+
+/**
+ * Builds the whole server: plugins, routes and services, explicitly. It reads no environment and
+ * opens no port; main.ts does that, tests call `app.inject()`.
+ */
+export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
+  const { config, store } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify accepts a hop count at run time; its types list only the other forms.
+    trustProxy: config.trustProxy as boolean | string | string[],
+    return503OnClosing: true,
+    // Clients cannot change types by accident: "123" stays a string, 123 stays a number.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  });
+
+  const accessTokens = createAccessTokens({
+    store,
+    clock,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  await accessTokens.loadKeys();
+  const revocations = createRevocationList({
+    store,
+    clock,
+    retentionMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
+    pollMs: config.revocationPollMs,
+    onPollError: (error) => app.log.warn({ err: error }, 'revocation poll failed'),
+  });
+  await revocations.start();
+  const housekeeping = createHousekeeping({
+    store,
+    clock,
+    accessTokens,
+    onError: (error) => app.log.warn({ err: error }, 'housekeeping failed'),
+  });
+  housekeeping.start();
+  app.addHook('onClose', async () => {
+    revocations.stop();
+    housekeeping.stop();
+  });
+
+  const sessions = createSessions({
+    store,
+    clock,
+    accessTokens,
+    revocations,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+  });
+  const accounts = createAccounts({
+    store,
+    clock,
+    hasher: createPasswordHasher(config.argon2, config.hashConcurrency),
+    loginThrottle: createLoginThrottle({
+      store,
+      clock,
+      maxFailures: config.loginMaxFailures,
+      windowSeconds: config.loginFailureWindowSeconds,
+    }),
+    sessions,
+  });
+
+  registerErrorHandler(app);
+  // Only JSON bodies are read: no text/plain or form parser, so a cross-site form cannot post here.
+  // An empty JSON body reads as {} (a bodiless refresh or logout with the JSON content type).
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || body.length === 0) done(null, {});
+    else parseJson(request, body as string, done);
+  });
+
+  await app.register(helmet, {
+    // The web app and the docs page load only their own files.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        // Only an HTTPS deployment may ask browsers to upgrade; on plain-http development it breaks.
+        upgradeInsecureRequests: config.publicUrl.startsWith('https:') ? [] : null,
+      },
+    },
+    // HSTS only means something over HTTPS; a plain-http development server must not send it.
+    strictTransportSecurity: config.publicUrl.startsWith('https:'),
+  });
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && config.corsOrigins.includes(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  await app.register(cookie);
+  await registerIpRateLimit(app, { perMinute: config.rateLimitPerIp, store, clock });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey',
+        version: '1.0.0',
+        description: 'Token authentication API. The prose contract is docs/api.md.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          refreshCookie: { type: 'apiKey', in: 'cookie', name: 'latchkey_refresh' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    authRoutes({
+      accounts,
+      sessions,
+      refreshCookie: createRefreshCookie({ sameSite: config.cookieSameSite, secure: config.cookieSecure }),
+      authenticate: createAuthenticate(sessions),
+      assertCookieRequestAllowed: createOriginCheck([config.publicUrl, ...config.corsOrigins]),
+    }),
+    { prefix: '/auth' },
+  );
+  await app.register(
+    publicRoutes({
+      accessTokens,
+      pingDatabase: () => store.ping(),
+      onHealthFailure: (error) => app.log.warn({ err: error }, 'health check: database unavailable'),
+    }),
+  );
+  await registerWebApp(app, config.webDir);
+
+  return { app, accessTokens };
+}

@@ -1,0 +1,142 @@
+import { type ErrorCode, type FailureBody, MESSAGES } from '@latchkey/contract';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError } from '../errors.ts';
+
+/** The one status table: every error code maps to exactly one HTTP status. */
+export const STATUS_BY_CODE = {
+  bad_request: 400,
+  validation_failed: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  not_found: 404,
+  method_not_allowed: 405,
+  email_taken: 409,
+  invalid_credentials: 401,
+  missing_token: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  invalid_refresh_token: 401,
+  origin_rejected: 403,
+  rate_limited: 429,
+  request_header_too_large: 431,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+const DEFAULT_MESSAGES = {
+  bad_request: 'The request could not be read.',
+  validation_failed: 'Some fields are missing or invalid.',
+  unsupported_media_type: 'Send the body as JSON with Content-Type: application/json.',
+  payload_too_large: 'The request body is larger than 16 KiB.',
+  not_found: 'Nothing here.',
+  method_not_allowed: 'This method is not allowed here.',
+  email_taken: MESSAGES.emailTaken,
+  invalid_credentials: MESSAGES.invalidCredentials,
+  missing_token: MESSAGES.missingToken,
+  invalid_token: MESSAGES.invalidToken,
+  token_expired: MESSAGES.tokenExpired,
+  token_revoked: MESSAGES.tokenRevoked,
+  invalid_refresh_token: 'Your session has ended. Please log in again.',
+  origin_rejected: 'This request must come from the app’s own origin.',
+  rate_limited: 'Too many requests. Try again later.',
+  request_header_too_large: 'The request headers are too large.',
+  service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
+  internal_error: 'Something went wrong on our side.',
+} as const satisfies Record<ErrorCode, string>;
+
+/** Codes whose 401 invites the client to present a bearer token (RFC 6750 §3). */
+const BEARER_CHALLENGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'missing_token',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+]);
+
+/** Seconds a client should wait before retrying after a 503. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** Fastify's own errors, by code, as the contract's. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_BAD_URL: 'bad_request',
+  FST_ERR_NOT_FOUND: 'not_found',
+};
+
+/** Turns anything thrown into an AuthError; unknown errors become `internal_error`. */
+export function toAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation !== undefined) {
+    const fields: Record<string, string> = {};
+    for (const issue of fastifyError.validation) {
+      const missing = issue.params['missingProperty'];
+      const path = (typeof missing === 'string' ? `${issue.instancePath}/${missing}` : issue.instancePath)
+        .replace(/^\//, '')
+        .replaceAll('/', '.');
+      fields[path === '' ? 'body' : path] ??= describeIssue(issue.keyword, issue.params);
+    }
+    return new AuthError('validation_failed', { fields, cause: error });
+  }
+  const mapped = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+  if (mapped !== undefined) return new AuthError(mapped, { cause: error });
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AuthError(status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', {
+      cause: error,
+    });
+  }
+  return new AuthError('internal_error', { cause: error });
+}
+
+function describeIssue(keyword: string, params: Record<string, unknown>): string {
+  switch (keyword) {
+    case 'required':
+      return 'This field is required.';
+    case 'type':
+      return `Must be a ${String(params['type'])}.`;
+    case 'maxLength':
+      return `Use at most ${String(params['limit'])} characters.`;
+    case 'minLength':
+      return `Use at least ${String(params['limit'])} characters.`;
+    default:
+      return 'This value is not allowed.';
+  }
+}
+
+/** Sends the one failure shape for an AuthError. */
+export function sendFailure(reply: FastifyReply, error: AuthError): FastifyReply {
+  const status = STATUS_BY_CODE[error.code];
+  const body: FailureBody = {
+    status: 'fail',
+    code: error.code,
+    message: error.hasCustomMessage ? error.message : DEFAULT_MESSAGES[error.code],
+  };
+  if (error.fields !== undefined) body.fields = error.fields;
+  if (BEARER_CHALLENGE_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer');
+  const retryAfter =
+    error.retryAfterSeconds ?? (error.code === 'service_unavailable' ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * The one error handler: every failure leaves as `{status:"fail", code, message, fields?}`. A 5xx
+ * body is generic; its cause goes to the log only.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const authError = toAuthError(error);
+    const status = STATUS_BY_CODE[authError.code];
+    if (status >= 500) {
+      request.log.error({ err: authError.cause ?? authError }, 'request failed');
+    } else {
+      request.log.info({ code: authError.code }, 'request refused');
+    }
+    return sendFailure(reply, authError);
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * The process edge: read the environment once, open the store, build the app, listen, and close
+ * everything in order on SIGTERM/SIGINT.
+ */
+import { buildApp, REDACTED_LOG_PATHS } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openStore } from './store/open-store.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every setting and its default.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const store = await openStore(config);
+  const { app } = await buildApp({
+    config,
+    store,
+    logger: { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+  });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    // app.close stops accepting, waits for requests in flight, then runs onClose hooks.
+    app
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    { publicUrl: config.publicUrl, database: config.databaseUrl === undefined ? 'sqlite' : 'postgresql' },
+    `Latchkey is listening on ${config.publicUrl}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (error instanceof Error && error.cause !== undefined) process.stderr.write(`Cause: ${String(error.cause)}\n`);
+  process.exit(1);
+});

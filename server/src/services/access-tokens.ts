@@ -1,0 +1,240 @@
+import {
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+  calculateJwkThumbprint,
+  errors as joseErrors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+} from 'jose';
+import { AuthError } from '../errors.ts';
+import type { SigningKeyRecord, Store } from '../store/store.ts';
+import type { Clock } from './clock.ts';
+
+/**
+ * EdDSA over Ed25519 (RFC 8037): small keys and signatures, deterministic signing, no nonce to get
+ * wrong. It is the only algorithm accepted: `alg: none`, HMAC and every other `alg` fail before any
+ * key is looked at (RFC 8725 §3.1, §2.1). See docs/decisions/0003-signing-algorithm.md.
+ */
+const ALGORITHM = 'EdDSA';
+/** Tokens larger than this are not even parsed (a real one is about 400 bytes). */
+const MAX_TOKEN_LENGTH = 8192;
+/** Verified tokens kept in memory; each entry is one token string and its claims (~1 KB). */
+const VERIFIED_CACHE_SIZE = 10_000;
+/** An unknown kid reloads the keys (another instance may have rotated), at most this often. */
+const KEY_RELOAD_MIN_INTERVAL_MS = 1000;
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresInSeconds: number;
+}
+
+export interface AccessTokensOptions {
+  store: Store;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+export interface AccessTokens {
+  /** Loads the signing keys, creating the first one on an empty database. */
+  loadKeys(): Promise<void>;
+  issue(subject: { userId: string; sessionId: string }): Promise<IssuedToken>;
+  /**
+   * The claims of a valid token, or AuthError `invalid_token` / `token_expired`. Revocation is
+   * checked by the caller (sessions), not here.
+   */
+  verify(token: string): Promise<AccessClaims>;
+  /** Public keys of every key whose tokens may still be valid (RFC 7517 JWK Set). */
+  jwks(): { keys: JWK[] };
+  /** Creates a new signing key and retires the others (they stay in the JWKS until their tokens expire). */
+  rotateKeys(): Promise<string>;
+}
+
+interface LoadedKey {
+  record: SigningKeyRecord;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/** Generates an Ed25519 key pair and the record that stores it; the kid is its RFC 7638 thumbprint. */
+export async function generateSigningKey(now: number): Promise<SigningKeyRecord> {
+  const pair = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
+  const publicJwk = await exportJWK(pair.publicKey);
+  const privateJwk = await exportJWK(pair.privateKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return {
+    kid,
+    algorithm: ALGORITHM,
+    publicJwk: JSON.stringify({ ...publicJwk, kid, alg: ALGORITHM, use: 'sig' }),
+    privateJwk: JSON.stringify({ ...privateJwk, kid, alg: ALGORITHM }),
+    createdAt: now,
+    retiredAt: null,
+  };
+}
+
+/**
+ * Access tokens: short-lived JWTs (RFC 7519, RFC 8725 best practices) signed with keys kept in
+ * the database so every instance and every restart agrees on them.
+ *
+ * The hot path: a token that verified once is remembered (keyed by its exact bytes) until it
+ * expires, so checking it again is a map look-up and an expiry comparison: no signature work, no
+ * threadpool job, no database round trip. Any change to the token's bytes misses the cache and is
+ * verified in full.
+ */
+export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
+  const { store, clock } = options;
+  let keys = new Map<string, LoadedKey>();
+  let signingKey: LoadedKey | undefined;
+  const verified = new Map<string, AccessClaims>();
+  let lastLoadAt = Number.NEGATIVE_INFINITY;
+
+  const importKey = async (record: SigningKeyRecord): Promise<LoadedKey> => {
+    const publicJwk = JSON.parse(record.publicJwk) as JWK;
+    return {
+      record,
+      publicJwk,
+      publicKey: (await importJWK(publicJwk, ALGORITHM)) as CryptoKey,
+      privateKey: (await importJWK(JSON.parse(record.privateJwk) as JWK, ALGORITHM)) as CryptoKey,
+    };
+  };
+
+  /** A retired key still verifies until the last token it signed has expired. */
+  const stillAccepted = (record: SigningKeyRecord, now: number) =>
+    record.retiredAt === null ||
+    record.retiredAt + (options.ttlSeconds + options.clockToleranceSeconds) * 1000 > now;
+
+  const loadKeys = async () => {
+    lastLoadAt = clock.now();
+    let records = await store.listSigningKeys();
+    if (!records.some((r) => r.retiredAt === null)) {
+      await store.insertFirstSigningKey(await generateSigningKey(clock.now()));
+      records = await store.listSigningKeys();
+    }
+    const now = clock.now();
+    const next = new Map<string, LoadedKey>();
+    for (const record of records) {
+      if (!stillAccepted(record, now)) continue;
+      next.set(record.kid, keys.get(record.kid) ?? (await importKey(record)));
+    }
+    const removed = [...keys.keys()].some((kid) => !next.has(kid));
+    keys = next;
+    // Sign with the newest active key; every instance computes the same choice from the same rows.
+    signingKey = [...next.values()]
+      .filter((k) => k.record.retiredAt === null)
+      .sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? -1 : 1))[0];
+    if (removed) verified.clear();
+  };
+
+  const remember = (token: string, claims: AccessClaims) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) {
+      // Drop the oldest entry (Map keeps insertion order).
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+    verified.set(token, claims);
+  };
+
+  const checkExpiry = (claims: AccessClaims) => {
+    if (claims.exp + options.clockToleranceSeconds <= Math.floor(clock.now() / 1000)) {
+      throw new AuthError('token_expired');
+    }
+  };
+
+  return {
+    loadKeys,
+
+    async issue({ userId, sessionId }) {
+      if (signingKey === undefined) throw new Error('Signing keys are not loaded');
+      const iat = Math.floor(clock.now() / 1000);
+      const token = await new SignJWT({ sid: sessionId })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: signingKey.record.kid })
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setSubject(userId)
+        .setJti(crypto.randomUUID())
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + options.ttlSeconds)
+        .sign(signingKey.privateKey);
+      return { token, expiresInSeconds: options.ttlSeconds };
+    },
+
+    async verify(token) {
+      const cached = verified.get(token);
+      if (cached !== undefined) {
+        checkExpiry(cached);
+        return cached;
+      }
+      if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token');
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(
+          token,
+          async (header) => {
+            if (header.kid === undefined) throw new AuthError('invalid_token');
+            if (!keys.has(header.kid) && clock.now() - lastLoadAt >= KEY_RELOAD_MIN_INTERVAL_MS) {
+              await loadKeys();
+            }
+            const key = keys.get(header.kid);
+            if (key === undefined) throw new AuthError('invalid_token');
+            return key.publicKey;
+          },
+          {
+            algorithms: [ALGORITHM],
+            issuer: options.issuer,
+            audience: options.audience,
+            requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+            currentDate: new Date(clock.now()),
+            clockTolerance: options.clockToleranceSeconds,
+            typ: 'JWT',
+          },
+        ));
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new AuthError('token_expired');
+        throw new AuthError('invalid_token', { cause: error });
+      }
+      const { sub, sid, jti, iat, exp } = payload;
+      if (
+        typeof sub !== 'string' ||
+        typeof sid !== 'string' ||
+        typeof jti !== 'string' ||
+        typeof iat !== 'number' ||
+        typeof exp !== 'number'
+      ) {
+        throw new AuthError('invalid_token');
+      }
+      const claims: AccessClaims = { sub, sid, jti, iat, exp };
+      remember(token, claims);
+      return claims;
+    },
+
+    jwks() {
+      const now = clock.now();
+      return {
+        keys: [...keys.values()].filter((k) => stillAccepted(k.record, now)).map((k) => k.publicJwk),
+      };
+    },
+
+    async rotateKeys() {
+      const record = await generateSigningKey(clock.now());
+      await store.insertSigningKey(record);
+      await store.retireSigningKeysExcept(record.kid, clock.now());
+      await loadKeys();
+      return record.kid;
+    },
+  };
+}

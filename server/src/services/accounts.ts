@@ -1,0 +1,138 @@
+import { AuthError } from '../errors.ts';
+import type { Store, UserRecord } from '../store/store.ts';
+import type { Clock } from './clock.ts';
+import {
+  describeEmailProblem,
+  describePasswordProblem,
+  isPlausiblePassword,
+  normalizeEmail,
+  normalizePassword,
+} from './credential-rules.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { ClientInfo, IssuedSession, Sessions } from './sessions.ts';
+
+/** What the status page shows; never the password hash. */
+export interface PublicUser {
+  id: string;
+  email: string;
+  admin: boolean;
+  createdAt: number;
+}
+
+export interface AccountsOptions {
+  store: Store;
+  clock: Clock;
+  hasher: PasswordHasher;
+  loginThrottle: LoginThrottle;
+  sessions: Sessions;
+}
+
+export interface Accounts {
+  register(email: string, password: string, client: ClientInfo): Promise<IssuedSession>;
+  logIn(email: string, password: string, client: ClientInfo): Promise<IssuedSession>;
+  /** Changes the password and ends every other session of the user. */
+  changePassword(userId: string, sessionId: string, current: string, next: string): Promise<void>;
+  /** The user behind a valid access token. */
+  findUser(userId: string): Promise<PublicUser>;
+}
+
+/**
+ * Users are read on every status request, so the public part of each is kept in memory for a
+ * short time. Email and registration date never change; the admin flag is changed by an operator
+ * and shows within this delay.
+ */
+const USER_CACHE_MS = 30_000;
+const USER_CACHE_SIZE = 10_000;
+
+const toPublic = (user: UserRecord): PublicUser => ({
+  id: user.id,
+  email: user.email,
+  admin: user.admin,
+  createdAt: user.createdAt,
+});
+
+/** Registration, login and password change: the rules around the password. */
+export function createAccounts(options: AccountsOptions): Accounts {
+  const { store, clock, hasher, loginThrottle, sessions } = options;
+  const userCache = new Map<string, { user: PublicUser; cachedAt: number }>();
+
+  const checkNewCredentials = (email: string, password: string, passwordField: string) => {
+    const fields: Record<string, string> = {};
+    const emailProblem = describeEmailProblem(email);
+    if (emailProblem !== undefined) fields['email'] = emailProblem;
+    const passwordProblem = describePasswordProblem(password);
+    if (passwordProblem !== undefined) fields[passwordField] = passwordProblem;
+    if (Object.keys(fields).length > 0) {
+      throw new AuthError('validation_failed', { fields, message: Object.values(fields).join(' ') });
+    }
+  };
+
+  /** Verifies a password against a user, or does the same work against a dummy hash. */
+  const passwordMatches = async (user: UserRecord | undefined, password: string) => {
+    if (user === undefined || !isPlausiblePassword(password)) {
+      return hasher.verifyDummy(normalizePassword(password));
+    }
+    return hasher.verify(user.passwordHash, normalizePassword(password));
+  };
+
+  return {
+    async register(rawEmail, password, client) {
+      const email = normalizeEmail(rawEmail);
+      checkNewCredentials(email, password, 'password');
+      const user: UserRecord = {
+        id: crypto.randomUUID(),
+        email,
+        passwordHash: await hasher.hash(normalizePassword(password)),
+        admin: false,
+        createdAt: clock.now(),
+      };
+      if (!(await store.insertUser(user))) throw new AuthError('email_taken');
+      return sessions.start(user.id, client);
+    },
+
+    async logIn(rawEmail, password, client) {
+      const email = normalizeEmail(rawEmail);
+      await loginThrottle.assertAllowed(email);
+      const user = describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
+      if (!(await passwordMatches(user, password)) || user === undefined) {
+        await loginThrottle.recordFailure(email);
+        throw new AuthError('invalid_credentials');
+      }
+      await loginThrottle.reset(email);
+      if (hasher.needsRehash(user.passwordHash)) {
+        await store.updatePasswordHash(user.id, await hasher.hash(normalizePassword(password)));
+      }
+      return sessions.start(user.id, client);
+    },
+
+    async changePassword(userId, sessionId, current, next) {
+      const user = await store.findUserById(userId);
+      if (user === undefined) throw new AuthError('invalid_token');
+      await loginThrottle.assertAllowed(user.email);
+      if (!(await passwordMatches(user, current))) {
+        await loginThrottle.recordFailure(user.email);
+        throw new AuthError('invalid_credentials');
+      }
+      const problem = describePasswordProblem(next);
+      if (problem !== undefined) {
+        throw new AuthError('validation_failed', { fields: { new_password: problem }, message: problem });
+      }
+      await loginThrottle.reset(user.email);
+      await store.updatePasswordHash(user.id, await hasher.hash(normalizePassword(next)));
+      await sessions.endOthers(user.id, sessionId);
+    },
+
+    async findUser(userId) {
+      const now = clock.now();
+      const cached = userCache.get(userId);
+      if (cached !== undefined && now - cached.cachedAt < USER_CACHE_MS) return cached.user;
+      const user = await store.findUserById(userId);
+      if (user === undefined) throw new AuthError('invalid_token');
+      if (userCache.size >= USER_CACHE_SIZE) userCache.clear();
+      const publicUser = toPublic(user);
+      userCache.set(userId, { user: publicUser, cachedAt: now });
+      return publicUser;
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AuthError } from '../errors.ts';
+import type { SessionRecord, Store } from '../store/store.ts';
+import type { AccessClaims, AccessTokens } from './access-tokens.ts';
+import type { Clock } from './clock.ts';
+import type { RevocationList } from './revocation-list.ts';
+
+/**
+ * 256 random bits, base64url: far above the 128 bits The Copenhagen Book ("Session tokens") and
+ * OWASP ASVS V3.2.2 ask for. Only its SHA-256 is stored: a leaked database yields no usable token,
+ * and a fast hash is enough for a high-entropy secret (Copenhagen Book, "Storing session tokens").
+ */
+const REFRESH_TOKEN_BYTES = 32;
+const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const USER_AGENT_MAX_LENGTH = 512;
+
+export interface SessionsOptions {
+  store: Store;
+  clock: Clock;
+  accessTokens: AccessTokens;
+  revocations: RevocationList;
+  refreshTokenTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
+  refreshReuseGraceSeconds: number;
+}
+
+export interface ClientInfo {
+  userAgent: string | undefined;
+  ip: string | undefined;
+}
+
+/** What a sign-in or refresh hands to the client. */
+export interface IssuedSession {
+  sessionId: string;
+  accessToken: string;
+  expiresInSeconds: number;
+  refreshToken: string;
+  /** The refresh cookie's Max-Age. */
+  refreshMaxAgeSeconds: number;
+}
+
+export interface Sessions {
+  start(userId: string, client: ClientInfo): Promise<IssuedSession>;
+  /** Rotates a refresh token; AuthError `invalid_refresh_token` for anything but a usable one. */
+  refresh(refreshToken: string): Promise<IssuedSession>;
+  /** Verifies an access token and that its session is not revoked. */
+  authenticate(accessToken: string): Promise<AccessClaims>;
+  /** Ends one session of a user; false when the user has no such live session. */
+  end(userId: string, sessionId: string): Promise<boolean>;
+  /** Ends the session a refresh token belongs to; false when the token is not usable. */
+  endByRefreshToken(refreshToken: string): Promise<boolean>;
+  /** Ends every session of a user but `keepSessionId`; returns how many ended. */
+  endOthers(userId: string, keepSessionId: string): Promise<number>;
+  listLive(userId: string): Promise<SessionRecord[]>;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Sessions, refresh-token rotation with theft detection, and immediate revocation.
+ *
+ * Rotation follows OAuth 2.0 Security BCP (RFC 9700 §4.14.2): every refresh returns a new token
+ * and supersedes the old one. A superseded token presented within REFRESH_REUSE_GRACE seconds of
+ * its first rotation is a concurrent refresh (several tabs) and gets its own valid successor;
+ * presented later it means two parties hold the token, so the whole session ends.
+ */
+export function createSessions(options: SessionsOptions): Sessions {
+  const { store, clock, accessTokens, revocations } = options;
+
+  const revoke = async (sessionId: string, reason: string): Promise<boolean> => {
+    const now = clock.now();
+    const wasLive = await store.revokeSession(sessionId, now, reason);
+    revocations.add(sessionId, now);
+    return wasLive;
+  };
+
+  const issue = async (
+    sessionId: string,
+    userId: string,
+    refresh: { token: string; expiresAt: number; issuedAt: number },
+  ): Promise<IssuedSession> => {
+    const access = await accessTokens.issue({ userId, sessionId });
+    return {
+      sessionId,
+      accessToken: access.token,
+      expiresInSeconds: access.expiresInSeconds,
+      refreshToken: refresh.token,
+      refreshMaxAgeSeconds: Math.max(0, Math.floor((refresh.expiresAt - refresh.issuedAt) / 1000)),
+    };
+  };
+
+  /** The record behind a refresh token if it may still be used (maybe superseded), else undefined. */
+  const findUsable = async (refreshToken: string) => {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return undefined;
+    const record = await store.findRefreshToken(hashToken(refreshToken));
+    const now = clock.now();
+    if (
+      record === undefined ||
+      record.session.revokedAt !== null ||
+      record.session.expiresAt <= now ||
+      record.expiresAt <= now
+    ) {
+      return undefined;
+    }
+    return record;
+  };
+
+  return {
+    async start(userId, client) {
+      const now = clock.now();
+      const sessionId = crypto.randomUUID();
+      const refreshToken = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
+      const expiresAt = now + options.sessionMaxAgeSeconds * 1000;
+      const refreshExpiresAt = Math.min(now + options.refreshTokenTtlSeconds * 1000, expiresAt);
+      await store.createSession(
+        {
+          id: sessionId,
+          userId,
+          createdAt: now,
+          expiresAt,
+          idleExpiresAt: refreshExpiresAt,
+          userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+          ip: client.ip ?? null,
+        },
+        { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
+      );
+      return issue(sessionId, userId, { token: refreshToken, expiresAt: refreshExpiresAt, issuedAt: now });
+    },
+
+    async refresh(refreshToken) {
+      const record = await findUsable(refreshToken);
+      if (record === undefined) throw new AuthError('invalid_refresh_token');
+      const now = clock.now();
+      if (record.supersededAt !== null && now - record.supersededAt > options.refreshReuseGraceSeconds * 1000) {
+        await revoke(record.sessionId, 'refresh_token_reuse');
+        throw new AuthError('invalid_refresh_token');
+      }
+      const successor = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
+      const newExpiresAt = Math.min(now + options.refreshTokenTtlSeconds * 1000, record.session.expiresAt);
+      const rotated = await store.rotateRefreshToken({
+        oldHash: record.tokenHash,
+        newHash: hashToken(successor),
+        sessionId: record.sessionId,
+        now,
+        newExpiresAt,
+      });
+      if (!rotated) throw new AuthError('invalid_refresh_token');
+      return issue(record.sessionId, record.session.userId, { token: successor, expiresAt: newExpiresAt, issuedAt: now });
+    },
+
+    async authenticate(accessToken) {
+      const claims = await accessTokens.verify(accessToken);
+      if (revocations.isRevoked(claims.sid)) throw new AuthError('token_revoked');
+      return claims;
+    },
+
+    async end(userId, sessionId) {
+      const session = await store.findSession(sessionId);
+      if (session === undefined || session.userId !== userId || session.revokedAt !== null) return false;
+      return revoke(sessionId, 'signed_out');
+    },
+
+    async endByRefreshToken(refreshToken) {
+      const record = await findUsable(refreshToken);
+      if (record === undefined) return false;
+      return revoke(record.sessionId, 'signed_out');
+    },
+
+    async endOthers(userId, keepSessionId) {
+      const now = clock.now();
+      const ended = await store.revokeUserSessions(userId, keepSessionId, now, 'signed_out_elsewhere');
+      for (const id of ended) revocations.add(id, now);
+      return ended.length;
+    },
+
+    listLive: (userId) => store.listLiveSessions(userId, clock.now()),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Table types for Kysely. Times are epoch milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL)
+ * so both databases compare and sort them the same way; booleans are 0/1 integers.
+ */
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  admin: number;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_used_at: number;
+  /** Absolute end: login + SESSION_MAX_AGE. */
+  expires_at: number;
+  /** End if not refreshed again: last refresh + REFRESH_TOKEN_TTL, capped by expires_at. */
+  idle_expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the token, base64url; the token itself is never stored. */
+  token_hash: string;
+  session_id: string;
+  created_at: number;
+  expires_at: number;
+  /** First time this token was rotated; null while it is the current one. */
+  superseded_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface ThrottleCountersTable {
+  key: string;
+  count: number;
+  window_ends_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+  throttle_counters: ThrottleCountersTable;
+}

@@ -1,0 +1,303 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, SessionsTable, UsersTable } from './database.ts';
+import type { SessionRecord, Store, UserRecord } from './store.ts';
+
+/** How long ended sessions are kept before pruning: the sessions page and audits can still see them. */
+const KEEP_ENDED_SESSIONS_MS = 24 * 3600 * 1000;
+
+const toUser = (row: Selectable<UsersTable>): UserRecord => ({
+  id: row.id,
+  email: row.email,
+  passwordHash: row.password_hash,
+  admin: Number(row.admin) === 1,
+  createdAt: Number(row.created_at),
+});
+
+const toSession = (row: Selectable<SessionsTable>): SessionRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  createdAt: Number(row.created_at),
+  lastUsedAt: Number(row.last_used_at),
+  expiresAt: Number(row.expires_at),
+  idleExpiresAt: Number(row.idle_expires_at),
+  revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  userAgent: row.user_agent,
+  ip: row.ip,
+});
+
+/**
+ * The one SQL implementation of the Store, in SQL that SQLite (3.35+) and PostgreSQL both run.
+ * `close` ends the connection or pool the opener created.
+ */
+export function createSqlStore(db: Kysely<Database>): Store {
+  return {
+    async insertUser(user) {
+      const inserted = await db
+        .insertInto('users')
+        .values({
+          id: user.id,
+          email: user.email,
+          password_hash: user.passwordHash,
+          admin: user.admin ? 1 : 0,
+          created_at: user.createdAt,
+        })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    async findUserByEmail(email) {
+      const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async findUserById(id) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async updatePasswordHash(userId, passwordHash) {
+      await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    },
+
+    async createSession(session, refresh) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('sessions')
+          .values({
+            id: session.id,
+            user_id: session.userId,
+            created_at: session.createdAt,
+            last_used_at: session.createdAt,
+            expires_at: session.expiresAt,
+            idle_expires_at: session.idleExpiresAt,
+            revoked_at: null,
+            revoked_reason: null,
+            user_agent: session.userAgent,
+            ip: session.ip,
+          })
+          .execute();
+        await trx
+          .insertInto('refresh_tokens')
+          .values({
+            token_hash: refresh.tokenHash,
+            session_id: session.id,
+            created_at: session.createdAt,
+            expires_at: refresh.expiresAt,
+            superseded_at: null,
+          })
+          .execute();
+      });
+    },
+
+    async findSession(id) {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toSession(row);
+    },
+
+    async findRefreshToken(tokenHash) {
+      const row = await db
+        .selectFrom('refresh_tokens as r')
+        .innerJoin('sessions as s', 's.id', 'r.session_id')
+        .selectAll('s')
+        .select(['r.token_hash', 'r.expires_at as token_expires_at', 'r.superseded_at'])
+        .where('r.token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      return {
+        tokenHash: row.token_hash,
+        sessionId: row.id,
+        expiresAt: Number(row.token_expires_at),
+        supersededAt: row.superseded_at === null ? null : Number(row.superseded_at),
+        session: toSession(row),
+      };
+    },
+
+    async rotateRefreshToken({ oldHash, newHash, sessionId, now, newExpiresAt }) {
+      return db.transaction().execute(async (trx) => {
+        const live = await trx
+          .updateTable('sessions')
+          .set({ last_used_at: now, idle_expires_at: newExpiresAt })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (live === undefined) return false;
+        await trx
+          .updateTable('refresh_tokens')
+          .set({ superseded_at: sql<number>`coalesce(superseded_at, ${now})` })
+          .where('token_hash', '=', oldHash)
+          .execute();
+        await trx
+          .insertInto('refresh_tokens')
+          .values({
+            token_hash: newHash,
+            session_id: sessionId,
+            created_at: now,
+            expires_at: newExpiresAt,
+            superseded_at: null,
+          })
+          .execute();
+        return true;
+      });
+    },
+
+    async revokeSession(sessionId, now, reason) {
+      const row = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async revokeUserSessions(userId, exceptSessionId, now, reason) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (exceptSessionId !== null) query = query.where('id', '!=', exceptSessionId);
+      const rows = await query.returning('id').execute();
+      return rows.map((r) => r.id);
+    },
+
+    async listLiveSessions(userId, now) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now)
+        .orderBy('last_used_at', 'desc')
+        .orderBy('id')
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async listRevokedSince(since) {
+      const rows = await db
+        .selectFrom('sessions')
+        .select(['id', 'revoked_at'])
+        .where('revoked_at', '>=', since)
+        .execute();
+      return rows.map((r) => ({ id: r.id, revokedAt: Number(r.revoked_at) }));
+    },
+
+    async listSigningKeys() {
+      const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+      return rows.map((r) => ({
+        kid: r.kid,
+        algorithm: r.algorithm,
+        publicJwk: r.public_jwk,
+        privateJwk: r.private_jwk,
+        createdAt: Number(r.created_at),
+        retiredAt: r.retired_at === null ? null : Number(r.retired_at),
+      }));
+    },
+
+    async insertSigningKey(key) {
+      await db
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          algorithm: key.algorithm,
+          public_jwk: key.publicJwk,
+          private_jwk: key.privateJwk,
+          created_at: key.createdAt,
+          retired_at: key.retiredAt,
+        })
+        .execute();
+    },
+
+    async insertFirstSigningKey(key) {
+      // One INSERT … SELECT … WHERE NOT EXISTS statement: SQLite runs it under its write lock;
+      // on PostgreSQL start-up holds the migration lock around it.
+      await db
+        .insertInto('signing_keys')
+        .columns(['kid', 'algorithm', 'public_jwk', 'private_jwk', 'created_at', 'retired_at'])
+        .expression(
+          db
+            .selectNoFrom((eb) => [
+              eb.val(key.kid).as('kid'),
+              eb.val(key.algorithm).as('algorithm'),
+              eb.val(key.publicJwk).as('public_jwk'),
+              eb.val(key.privateJwk).as('private_jwk'),
+              eb.val(key.createdAt).as('created_at'),
+              sql<null>`null`.as('retired_at'),
+            ])
+            .where((eb) =>
+              eb.not(eb.exists(eb.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null))),
+            ),
+        )
+        .execute();
+    },
+
+    async retireSigningKeysExcept(kid, now) {
+      await db
+        .updateTable('signing_keys')
+        .set({ retired_at: now })
+        .where('kid', '!=', kid)
+        .where('retired_at', 'is', null)
+        .execute();
+    },
+
+    async hitCounter(key, windowMs, now) {
+      // One statement, so concurrent hits from several instances never lose a count.
+      const row = await db
+        .insertInto('throttle_counters')
+        .values({ key, count: 1, window_ends_at: now + windowMs })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            count: sql<number>`case when throttle_counters.window_ends_at <= ${now} then 1 else throttle_counters.count + 1 end`,
+            window_ends_at: sql<number>`case when throttle_counters.window_ends_at <= ${now} then ${now + windowMs} else throttle_counters.window_ends_at end`,
+          }),
+        )
+        .returning(['count', 'window_ends_at'])
+        .executeTakeFirstOrThrow();
+      return { count: Number(row.count), windowEndsAt: Number(row.window_ends_at) };
+    },
+
+    async readCounter(key, now) {
+      const row = await db
+        .selectFrom('throttle_counters')
+        .select(['count', 'window_ends_at'])
+        .where('key', '=', key)
+        .where('window_ends_at', '>', now)
+        .executeTakeFirst();
+      return row && { count: Number(row.count), windowEndsAt: Number(row.window_ends_at) };
+    },
+
+    async deleteCounter(key) {
+      await db.deleteFrom('throttle_counters').where('key', '=', key).execute();
+    },
+
+    async pruneExpired(now) {
+      await db.deleteFrom('throttle_counters').where('window_ends_at', '<=', now).execute();
+      await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).execute();
+      const cutoff = now - KEEP_ENDED_SESSIONS_MS;
+      await db
+        .deleteFrom('sessions')
+        .where((eb) =>
+          eb.or([
+            eb('revoked_at', '<=', cutoff),
+            eb('expires_at', '<=', cutoff),
+            eb('idle_expires_at', '<=', cutoff),
+          ]),
+        )
+        .execute();
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}

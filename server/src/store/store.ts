@@ -1,0 +1,113 @@
+/**
+ * What the services need from a database, in the smallest form that works. One SQL
+ * implementation (sql-store.ts) serves SQLite and PostgreSQL; every method takes the time it
+ * should use (`now`, epoch ms) so tests drive the clock and the database never reads its own.
+ */
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  admin: boolean;
+  createdAt: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  idleExpiresAt: number;
+  revokedAt: number | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  idleExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  sessionId: string;
+  expiresAt: number;
+  supersededAt: number | null;
+  session: SessionRecord;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  algorithm: string;
+  publicJwk: string;
+  privateJwk: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export interface CounterState {
+  count: number;
+  windowEndsAt: number;
+}
+
+export interface RevokedSession {
+  id: string;
+  revokedAt: number;
+}
+
+export interface Store {
+  /** Inserts the user; false when the email is taken (no exception, no partial write). */
+  insertUser(user: UserRecord): Promise<boolean>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+
+  /** Creates a session with its first refresh token, atomically. */
+  createSession(session: NewSession, refresh: { tokenHash: string; expiresAt: number }): Promise<void>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /**
+   * Marks `oldHash` superseded (keeping the first supersede time), stores its successor and
+   * slides the session's idle expiry, atomically. False when the session was revoked meanwhile.
+   */
+  rotateRefreshToken(rotation: {
+    oldHash: string;
+    newHash: string;
+    sessionId: string;
+    now: number;
+    newExpiresAt: number;
+  }): Promise<boolean>;
+  /** Revokes one session; returns whether it was live before. */
+  revokeSession(sessionId: string, now: number, reason: string): Promise<boolean>;
+  /** Revokes every live session of a user except one; returns the ids revoked. */
+  revokeUserSessions(userId: string, exceptSessionId: string | null, now: number, reason: string): Promise<string[]>;
+  /** Live sessions of a user (not revoked, not expired), newest first. */
+  listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Sessions revoked at or after `since`. */
+  listRevokedSince(since: number): Promise<RevokedSession[]>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Inserts the key only if no key is active, so instances starting together keep one key. */
+  insertFirstSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Retires every key but `kid` that is not retired yet. */
+  retireSigningKeysExcept(kid: string, now: number): Promise<void>;
+
+  /** Adds one hit to a fixed-window counter, starting a new window when the old one ended. */
+  hitCounter(key: string, windowMs: number, now: number): Promise<CounterState>;
+  /** The counter's state, or undefined when it has no live window. */
+  readCounter(key: string, now: number): Promise<CounterState | undefined>;
+  deleteCounter(key: string): Promise<void>;
+  /** Deletes ended counter windows, and refresh tokens and sessions that can no longer be used. */
+  pruneExpired(now: number): Promise<void>;
+
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
