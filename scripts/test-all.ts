@@ -1,0 +1,98 @@
+/**
+ * `npm test`: every check, in order, with one closing line `N passed, N failed`.
+ *
+ * Steps: lint, typecheck, server tests on SQLite (and on PostgreSQL when configured), then the
+ * other suites as they land. A test counts once; lint and typecheck count as one test each. A
+ * suite that runs no test is a failure. Exit code 1 when anything failed.
+ *
+ * `npm test -- --only server` runs the named steps only (comma-separated).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+interface Outcome {
+  passed: number;
+  failed: number;
+}
+
+interface Step {
+  name: string;
+  run: () => Promise<Outcome>;
+}
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('error', () => resolve(127));
+  });
+}
+
+/** A command that passes or fails as a whole. */
+const check = (name: string, command: string, args: string[]): Step => ({
+  name,
+  run: async () => ((await exec(command, args)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
+});
+
+/** node:test over a set of files; counts come from a TAP copy of the report. */
+const nodeTests = (name: string, files: string[], env: NodeJS.ProcessEnv = {}): Step => ({
+  name,
+  run: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+    const tap = join(dir, 'report.tap');
+    try {
+      const code = await exec(
+        process.execPath,
+        [
+          '--test',
+          '--test-concurrency=1',
+          '--test-reporter=spec',
+          '--test-reporter-destination=stdout',
+          '--test-reporter=tap',
+          `--test-reporter-destination=${tap}`,
+          ...files,
+        ],
+        env,
+      );
+      const report = readFileSync(tap, 'utf8');
+      const count = (label: string) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
+      const passed = count('pass');
+      const failed = count('fail') + count('cancelled');
+      if (passed + failed === 0) return { passed: 0, failed: 1 }; // ran nothing: a failure
+      return { passed, failed: failed === 0 && code !== 0 ? 1 : failed };
+    } catch {
+      return { passed: 0, failed: 1 };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+const steps: Step[] = [
+  check('lint', bin('eslint'), ['.']),
+  check('typecheck', bin('tsc'), ['-p', 'server/tsconfig.json']),
+  check('typecheck contract', bin('tsc'), ['-p', 'packages/contract/tsconfig.json']),
+  nodeTests('server (SQLite)', ['server/test/**/*.test.ts']),
+];
+
+const only = process.argv.indexOf('--only');
+const selected =
+  only === -1 ? steps : steps.filter((s) => (process.argv[only + 1] ?? '').split(',').some((n) => s.name.startsWith(n)));
+
+const total: Outcome = { passed: 0, failed: 0 };
+const lines: string[] = [];
+for (const step of selected) {
+  process.stdout.write(`\n=== ${step.name} ===\n`);
+  const outcome = await step.run();
+  total.passed += outcome.passed;
+  total.failed += outcome.failed;
+  lines.push(`${step.name}: ${outcome.passed} passed, ${outcome.failed} failed`);
+}
+process.stdout.write(`\n${lines.join('\n')}\n`);
+process.stdout.write(`${total.passed} passed, ${total.failed} failed\n`);
+process.exitCode = total.failed === 0 ? 0 : 1;

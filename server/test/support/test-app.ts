@@ -1,0 +1,135 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import type { Clock } from '../../src/services/clock.ts';
+import { openSqliteStore } from '../../src/store/open-sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
+
+/** A clock tests move by hand: no sleeping. Starts at a fixed, realistic time. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+export function createTestClock(start = Date.parse('2026-06-01T12:00:00Z')): TestClock {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms) => void (now += ms),
+    set: (ms) => void (now = ms),
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  clock: TestClock;
+  config: Readonly<Config>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment variables, as an operator would set them. */
+  env?: Record<string, string>;
+  /** Reuse a store (restart tests, several instances); otherwise a fresh in-memory database. */
+  store?: Store;
+  clock?: TestClock;
+  /** Keep the store open on close (the caller owns it). */
+  keepStore?: boolean;
+}
+
+/**
+ * Opens a fresh store for a test. `LATCHKEY_TEST_DATABASE` selects the engine; SQLite in memory
+ * by default.
+ */
+export async function openTestStore(dataDir = ':memory:'): Promise<Store> {
+  return openSqliteStore({ dataDir, busyTimeoutMs: 5000 });
+}
+
+/** The real app with real argon2id and a real database, driven through `app.inject()`. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({ RATE_LIMIT_PER_IP: '0', ...options.env });
+  const store = options.store ?? (await openTestStore());
+  const clock = options.clock ?? createTestClock();
+  const { app } = await buildApp({ config, store, clock });
+  await app.ready();
+  return {
+    app,
+    store,
+    clock,
+    config,
+    async close() {
+      await app.close();
+      if (!options.keepStore && options.store === undefined) await store.close();
+    },
+  };
+}
+
+export const json = (res: LightMyRequestResponse) => res.json() as Record<string, unknown> & {
+  status: string;
+  code?: string;
+  message?: string;
+  fields?: Record<string, string>;
+  auth_token?: string;
+  data?: unknown;
+};
+
+/** The value of the refresh cookie a response set ('' when it was cleared, undefined when not set). */
+export function refreshCookieOf(res: LightMyRequestResponse): string | undefined {
+  const cookie = res.cookies.find((c) => c.name === 'latchkey_refresh');
+  return cookie?.value;
+}
+
+/** The raw Set-Cookie header for the refresh cookie. */
+export function refreshSetCookieHeader(res: LightMyRequestResponse): string | undefined {
+  const raw = res.headers['set-cookie'];
+  const all = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return all.find((h) => h.startsWith('latchkey_refresh='));
+}
+
+let counter = 0;
+/** A unique, valid email for a test. */
+export const uniqueEmail = (prefix = 'user') => `${prefix}.${process.pid}.${++counter}@example.com`;
+export const GOOD_PASSWORD = 'correct horse battery staple';
+
+export interface SignedIn {
+  email: string;
+  password: string;
+  token: string;
+  refresh: string;
+}
+
+/** Registers a new user through the API and returns its tokens. */
+export async function registerUser(app: FastifyInstance, email = uniqueEmail(), password = GOOD_PASSWORD): Promise<SignedIn> {
+  const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password } });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  const refresh = refreshCookieOf(res);
+  if (refresh === undefined) throw new Error('register set no refresh cookie');
+  return { email, password, token: json(res).auth_token as string, refresh };
+}
+
+/** Logs in through the API and returns the new session's tokens. */
+export async function logIn(app: FastifyInstance, email: string, password = GOOD_PASSWORD): Promise<SignedIn> {
+  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const refresh = refreshCookieOf(res);
+  if (refresh === undefined) throw new Error('login set no refresh cookie');
+  return { email, password, token: json(res).auth_token as string, refresh };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** POST /auth/refresh as a same-origin browser would send it. */
+export function refreshWith(app: FastifyInstance, refresh: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/auth/refresh',
+    headers: { 'content-type': 'application/json' },
+    cookies: { latchkey_refresh: refresh },
+    payload: '{}',
+  });
+}
+
+export function status(app: FastifyInstance, token: string) {
+  return app.inject({ method: 'GET', url: '/auth/status', headers: bearer(token) });
+}
