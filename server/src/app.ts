@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { createAuthenticate } from './http/authenticate.ts';
-import { registerErrorHandler } from './http/error-handler.ts';
+import { handleClientError, registerErrorHandler } from './http/error-handler.ts';
 import { registerIpRateLimit } from './http/ip-rate-limit.ts';
 import { createOriginCheck } from './http/origin-check.ts';
 import { publicRoutes } from './http/public-routes.ts';
@@ -64,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     // Fastify accepts a hop count at run time; its types list only the other forms.
     trustProxy: config.trustProxy as boolean | string | string[],
     return503OnClosing: true,
+    clientErrorHandler: handleClientError,
     // Clients cannot change types by accident: "123" stays a string, 123 stays a number.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });

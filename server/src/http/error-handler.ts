@@ -1,4 +1,5 @@
 import { type ErrorCode, type FailureBody, MESSAGES } from '@latchkey/contract';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../errors.ts';
 
@@ -139,4 +140,23 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     return sendFailure(reply, authError);
   });
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers over the 16 KiB limit,
+ * garbage on the socket): answered in the same JSON shape, then the connection is closed.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_too_large' : 'bad_request';
+  const status = STATUS_BY_CODE[code];
+  const body = JSON.stringify({ status: 'fail', code, message: DEFAULT_MESSAGES[code] } satisfies FailureBody);
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

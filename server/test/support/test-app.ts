@@ -133,3 +133,63 @@ export function refreshWith(app: FastifyInstance, refresh: string) {
 export function status(app: FastifyInstance, token: string) {
   return app.inject({ method: 'GET', url: '/auth/status', headers: bearer(token) });
 }
+
+/** The claims of a JWT, read without verifying it (tests compare `sub` and `sid` with the API). */
+export function jwtClaims(token: string): Record<string, unknown> & { sub?: string; sid?: string } {
+  const payload = token.split('.')[1];
+  if (payload === undefined) throw new Error(`not a JWT: ${token}`);
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/**
+ * A Set-Cookie header as a map: `name` and `value` of the cookie, then each attribute by its
+ * lower-cased name ('' for flags such as HttpOnly).
+ */
+export function setCookieAttributes(header: string): Map<string, string> {
+  const [pair = '', ...attributes] = header.split(';').map((part) => part.trim());
+  const eq = pair.indexOf('=');
+  const result = new Map([
+    ['name', pair.slice(0, eq)],
+    ['value', pair.slice(eq + 1)],
+  ]);
+  for (const attribute of attributes) {
+    const at = attribute.indexOf('=');
+    if (at === -1) result.set(attribute.toLowerCase(), '');
+    else result.set(attribute.slice(0, at).toLowerCase(), attribute.slice(at + 1));
+  }
+  return result;
+}
+
+/** POST /auth/logout with the refresh cookie alone, as a same-origin browser would send it. */
+export function logoutWithCookie(app: FastifyInstance, refresh: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/auth/logout',
+    headers: { 'content-type': 'application/json' },
+    cookies: { latchkey_refresh: refresh },
+    payload: '{}',
+  });
+}
+
+/** POST /auth/logout with the bearer token alone. */
+export function logoutWithBearer(app: FastifyInstance, token: string) {
+  return app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
+}
+
+/** One row of GET /auth/sessions. */
+export interface SessionView {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+/** GET /auth/sessions with a bearer token; throws unless it answers 200. */
+export async function listSessions(app: FastifyInstance, token: string): Promise<SessionView[]> {
+  const res = await app.inject({ method: 'GET', url: '/auth/sessions', headers: bearer(token) });
+  if (res.statusCode !== 200) throw new Error(`GET /auth/sessions failed: ${res.statusCode} ${res.body}`);
+  return json(res).data as SessionView[];
+}

@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import {
+  createTestApp,
+  GOOD_PASSWORD,
+  json,
+  registerUser,
+  type TestApp,
+  uniqueEmail,
+} from './support/test-app.ts';
+
+const WRONG_PASSWORD = 'not the right password at all';
+const WINDOW_MS = 900_000;
+
+/** A fresh app for one test, closed when the test ends. */
+async function startApp(ctx: TestContext, env: Record<string, string> = {}): Promise<TestApp> {
+  const t = await createTestApp({ env });
+  ctx.after(() => t.close());
+  return t;
+}
+
+function login(
+  t: TestApp,
+  email: string,
+  password: string,
+  extra: { remoteAddress?: string; headers?: Record<string, string> } = {},
+) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: { email, password },
+    ...extra,
+  });
+}
+
+function refresh(t: TestApp, extra: { remoteAddress?: string } = {}) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/refresh',
+    headers: { 'content-type': 'application/json' },
+    payload: '{}',
+    ...extra,
+  });
+}
+
+async function failLogins(t: TestApp, email: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const res = await login(t, email, WRONG_PASSWORD);
+    assert.equal(res.statusCode, 401, `failed login ${i + 1} answered ${res.statusCode} ${res.body}`);
+    assert.equal(json(res).code, 'invalid_credentials');
+  }
+}
+
+function retryAfterOf(res: LightMyRequestResponse): number {
+  const raw = res.headers['retry-after'];
+  assert.equal(typeof raw, 'string', 'a 429 carries a Retry-After header');
+  assert.match(String(raw), /^\d+$/, 'Retry-After is a number of seconds');
+  return Number(raw);
+}
+
+function assertRateLimited(res: LightMyRequestResponse): void {
+  assert.equal(res.statusCode, 429, `expected 429, got ${res.statusCode} ${res.body}`);
+  const body = json(res);
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'message', 'status']);
+  assert.equal(body.status, 'fail');
+  assert.equal(body.code, 'rate_limited');
+  assert.equal(typeof body.message, 'string');
+  assert.ok(String(body.message).length > 0);
+  assert.ok(retryAfterOf(res) >= 1);
+}
+
+describe('login throttling per email', () => {
+  test('login after five failures answers 429 even with the correct password', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    await failLogins(t, user.email, 5);
+
+    const res = await login(t, user.email, GOOD_PASSWORD);
+    assertRateLimited(res);
+    assert.equal(res.headers['set-cookie'], undefined, 'a refused login sets no refresh cookie');
+    assert.ok(Math.abs(retryAfterOf(res) - 900) <= 1, `Retry-After ${retryAfterOf(res)} is about 900`);
+  });
+
+  test('login throttle Retry-After counts down the rest of the window', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    await failLogins(t, user.email, 5);
+    t.clock.advance(300_000);
+
+    const res = await login(t, user.email, GOOD_PASSWORD);
+    assertRateLimited(res);
+    assert.ok(Math.abs(retryAfterOf(res) - 600) <= 1, `Retry-After ${retryAfterOf(res)} is about 600`);
+  });
+
+  test('login honours LOGIN_MAX_FAILURES', async (ctx) => {
+    const t = await startApp(ctx, { LOGIN_MAX_FAILURES: '2' });
+    const user = await registerUser(t.app);
+    await failLogins(t, user.email, 2);
+    assertRateLimited(await login(t, user.email, GOOD_PASSWORD));
+  });
+
+  test('login throttles an unknown email exactly like a known one', async (ctx) => {
+    const t = await startApp(ctx);
+    const known = await registerUser(t.app);
+    const unknown = uniqueEmail('nobody');
+    await failLogins(t, known.email, 5);
+    await failLogins(t, unknown, 5);
+
+    const knownRes = await login(t, known.email, WRONG_PASSWORD);
+    const unknownRes = await login(t, unknown, WRONG_PASSWORD);
+    assertRateLimited(knownRes);
+    assertRateLimited(unknownRes);
+    assert.equal(unknownRes.statusCode, knownRes.statusCode);
+    assert.equal(unknownRes.body, knownRes.body);
+    assert.equal(unknownRes.headers['retry-after'], knownRes.headers['retry-after']);
+  });
+
+  test('login for another email is unaffected by a throttled one', async (ctx) => {
+    const t = await startApp(ctx);
+    const victim = await registerUser(t.app);
+    const other = await registerUser(t.app);
+    await failLogins(t, victim.email, 5);
+    assertRateLimited(await login(t, victim.email, GOOD_PASSWORD));
+
+    const res = await login(t, other.email, GOOD_PASSWORD);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(json(res).message, 'Successfully logged in.');
+  });
+
+  test('login failure count ignores the case of the email', async (ctx) => {
+    const t = await startApp(ctx);
+    const email = uniqueEmail('ada');
+    await registerUser(t.app, email);
+    const upper = email.replace('ada', 'Ada').replace('example.com', 'Example.COM');
+    assert.notEqual(upper, email);
+    await failLogins(t, upper, 3);
+    await failLogins(t, email, 2);
+
+    assertRateLimited(await login(t, email, GOOD_PASSWORD));
+    assertRateLimited(await login(t, upper, GOOD_PASSWORD));
+    assertRateLimited(await login(t, `  ${upper}  `, GOOD_PASSWORD));
+  });
+
+  test('login works again once the failure window has passed', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    await failLogins(t, user.email, 5);
+
+    t.clock.advance(WINDOW_MS - 1_000);
+    const before = await login(t, user.email, GOOD_PASSWORD);
+    assertRateLimited(before);
+    assert.equal(retryAfterOf(before), 1);
+
+    t.clock.advance(1_000);
+    const res = await login(t, user.email, GOOD_PASSWORD);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('login success before the limit resets the failure count', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    await failLogins(t, user.email, 4);
+    assert.equal((await login(t, user.email, GOOD_PASSWORD)).statusCode, 200);
+    await failLogins(t, user.email, 4);
+
+    const allowed = await login(t, user.email, GOOD_PASSWORD);
+    assert.equal(allowed.statusCode, 200, allowed.body);
+
+    // The success reset the count again: five more failures are needed, then it is refused.
+    await failLogins(t, user.email, 5);
+    assertRateLimited(await login(t, user.email, GOOD_PASSWORD));
+  });
+});
+
+describe('per-IP rate limit', () => {
+  const LIMITED = { RATE_LIMIT_PER_IP: '3' };
+
+  test('register from one IP answers 429 on the fourth request within a minute', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    for (let i = 0; i < 3; i++) await registerUser(t.app);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/auth/register',
+      payload: { email: uniqueEmail(), password: GOOD_PASSWORD },
+    });
+    assertRateLimited(res);
+    assert.ok(retryAfterOf(res) <= 60, `Retry-After ${retryAfterOf(res)} is within the minute`);
+  });
+
+  test('login from one IP answers 429 on the fourth request within a minute', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    const user = await registerUser(t.app);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await login(t, uniqueEmail('ghost'), WRONG_PASSWORD)).statusCode, 401);
+    }
+    const res = await login(t, user.email, GOOD_PASSWORD);
+    assertRateLimited(res);
+    assert.ok(retryAfterOf(res) <= 60);
+  });
+
+  test('refresh from one IP answers 429 on the fourth request within a minute', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    for (let i = 0; i < 3; i++) {
+      const res = await refresh(t);
+      assert.equal(res.statusCode, 401);
+      assert.equal(json(res).code, 'invalid_refresh_token');
+    }
+    const res = await refresh(t);
+    assertRateLimited(res);
+    assert.ok(retryAfterOf(res) <= 60);
+  });
+
+  test('per-IP limit leaves another IP unaffected', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    const user = await registerUser(t.app);
+    for (let i = 0; i < 3; i++) await login(t, uniqueEmail('ghost'), WRONG_PASSWORD);
+    assertRateLimited(await login(t, user.email, GOOD_PASSWORD));
+
+    const res = await login(t, user.email, GOOD_PASSWORD, { remoteAddress: '203.0.113.9' });
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('per-IP limit counts each route separately', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    for (let i = 0; i < 3; i++) await login(t, uniqueEmail('ghost'), WRONG_PASSWORD);
+    assertRateLimited(await login(t, uniqueEmail('ghost'), WRONG_PASSWORD));
+
+    const refreshRes = await refresh(t);
+    assert.equal(refreshRes.statusCode, 401, refreshRes.body);
+    assert.equal(json(refreshRes).code, 'invalid_refresh_token');
+    const registerRes = await t.app.inject({
+      method: 'POST',
+      url: '/auth/register',
+      payload: { email: uniqueEmail(), password: GOOD_PASSWORD },
+    });
+    assert.equal(registerRes.statusCode, 201, registerRes.body);
+  });
+
+  test('per-IP limit resets after the minute has passed', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    const user = await registerUser(t.app, uniqueEmail(), GOOD_PASSWORD);
+    for (let i = 0; i < 3; i++) await refresh(t);
+    assertRateLimited(await refresh(t));
+    for (let i = 0; i < 3; i++) await login(t, uniqueEmail('ghost'), WRONG_PASSWORD);
+    assertRateLimited(await login(t, user.email, GOOD_PASSWORD));
+
+    t.clock.advance(45_000);
+    const later = await refresh(t);
+    assertRateLimited(later);
+    assert.ok(Math.abs(retryAfterOf(later) - 15) <= 1, `Retry-After ${retryAfterOf(later)} is about 15`);
+
+    t.clock.advance(15_000);
+    assert.equal((await refresh(t)).statusCode, 401);
+    const res = await login(t, user.email, GOOD_PASSWORD);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('per-IP limit counts requests that fail validation', async (ctx) => {
+    const t = await startApp(ctx, { RATE_LIMIT_PER_IP: '100' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 101; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 1 } });
+      statuses.push(res.statusCode);
+    }
+    assert.deepEqual(
+      statuses.slice(0, 100).filter((s) => s !== 400),
+      [],
+      'the first 100 malformed logins are refused as invalid',
+    );
+    assert.equal(statuses[100], 429);
+  });
+
+  test('per-IP limit of 0 never answers 429', async (ctx) => {
+    const t = await startApp(ctx, { RATE_LIMIT_PER_IP: '0' });
+    const seen = new Set<number>();
+    for (let i = 0; i < 120; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 1 } });
+      seen.add(res.statusCode);
+      seen.add((await refresh(t)).statusCode);
+      const reg = await t.app.inject({ method: 'POST', url: '/auth/register', payload: {} });
+      seen.add(reg.statusCode);
+    }
+    assert.deepEqual([...seen].sort(), [400, 401]);
+  });
+
+  test('per-IP limit ignores X-Forwarded-For without TRUST_PROXY', async (ctx) => {
+    const t = await startApp(ctx, LIMITED);
+    for (let i = 0; i < 3; i++) {
+      const res = await login(t, uniqueEmail('ghost'), WRONG_PASSWORD, {
+        headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
+      });
+      assert.equal(res.statusCode, 401);
+    }
+    const res = await login(t, uniqueEmail('ghost'), WRONG_PASSWORD, {
+      headers: { 'x-forwarded-for': '198.51.100.200' },
+    });
+    assertRateLimited(res);
+  });
+
+  test('per-IP limit keys on X-Forwarded-For when TRUST_PROXY=true', async (ctx) => {
+    const t = await startApp(ctx, { ...LIMITED, TRUST_PROXY: 'true' });
+    const client = { headers: { 'x-forwarded-for': '198.51.100.7' } };
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await login(t, uniqueEmail('ghost'), WRONG_PASSWORD, client)).statusCode, 401);
+    }
+    assertRateLimited(await login(t, uniqueEmail('ghost'), WRONG_PASSWORD, client));
+
+    const otherClient = await login(t, uniqueEmail('ghost'), WRONG_PASSWORD, {
+      headers: { 'x-forwarded-for': '198.51.100.8' },
+    });
+    assert.equal(otherClient.statusCode, 401, otherClient.body);
+    // The proxy's own address (inject's 127.0.0.1) is not what is counted either.
+    const direct = await login(t, uniqueEmail('ghost'), WRONG_PASSWORD);
+    assert.equal(direct.statusCode, 401, direct.body);
+  });
+});
