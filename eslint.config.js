@@ -12,7 +12,10 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   ...serviceRules(),
@@ -20,34 +23,55 @@ export default tseslint.config(
     files: ['server/src/store/**/*.ts'],
     rules: restrict([
       { group: ['fastify', '@fastify/*', 'jose', '@node-rs/*'], message: 'store/ is SQL only.' },
-      { group: ['../http/*', '../services/*'], message: 'store/ imports neither http/ nor services/.' },
+      {
+        group: ['../http/*', '../services/*'],
+        message: 'store/ imports neither http/ nor services/.',
+      },
     ]),
   },
   {
     files: ['server/src/http/**/*.ts'],
     rules: restrict([
-      { group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'], message: 'http/ talks to services, not to SQL or crypto libraries.' },
+      {
+        group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'],
+        message: 'http/ talks to services, not to SQL or crypto libraries.',
+      },
     ]),
   },
   {
     files: ['server/src/*.ts'],
     ignores: ['server/src/store/**'],
-    rules: restrict([{ group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'], message: 'Only store/ and services/ use these.' }]),
+    rules: restrict([
+      {
+        group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'],
+        message: 'Only store/ and services/ use these.',
+      },
+    ]),
   },
 );
 
 /** services/: no HTTP, no SQL; jose only in access-tokens.ts, argon2 only in password-hasher.ts. */
 function serviceRules() {
   const base = [
-    { group: ['fastify', '@fastify/*', 'kysely', 'kysely/*', 'pg', 'node:sqlite'], message: 'services/ hold the rules: no HTTP, no SQL.' },
+    {
+      group: ['fastify', '@fastify/*', 'kysely', 'kysely/*', 'pg', 'node:sqlite'],
+      message: 'services/ hold the rules: no HTTP, no SQL.',
+    },
     { group: ['../http/*'], message: 'Dependencies point inward: services must not import http/.' },
   ];
   const jose = { group: ['jose'], message: 'Only services/access-tokens.ts imports jose.' };
-  const argon2 = { group: ['@node-rs/*'], message: 'Only services/password-hasher.ts imports argon2.' };
+  const argon2 = {
+    group: ['@node-rs/*'],
+    message: 'Only services/password-hasher.ts imports argon2.',
+  };
   const tokens = 'server/src/services/access-tokens.ts';
   const hasher = 'server/src/services/password-hasher.ts';
   return [
-    { files: ['server/src/services/**/*.ts'], ignores: [tokens, hasher], rules: restrict([...base, jose, argon2]) },
+    {
+      files: ['server/src/services/**/*.ts'],
+      ignores: [tokens, hasher],
+      rules: restrict([...base, jose, argon2]),
+    },
     { files: [tokens], rules: restrict([...base, argon2]) },
     { files: [hasher], rules: restrict([...base, jose]) },
   ];

@@ -27,7 +27,11 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     child.on('error', () => resolve(127));
   });
@@ -36,7 +40,8 @@ function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Pro
 /** A command that passes or fails as a whole. */
 const check = (name: string, command: string, args: string[]): Step => ({
   name,
-  run: async () => ((await exec(command, args)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
+  run: async () =>
+    (await exec(command, args)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
 });
 
 /** node:test over a set of files; counts come from a TAP copy of the report. */
@@ -60,7 +65,8 @@ const nodeTests = (name: string, files: string[], env: NodeJS.ProcessEnv = {}): 
         env,
       );
       const report = readFileSync(tap, 'utf8');
-      const count = (label: string) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
+      const count = (label: string) =>
+        Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
       const passed = count('pass');
       const failed = count('fail') + count('cancelled');
       if (passed + failed === 0) return { passed: 0, failed: 1 }; // ran nothing: a failure
@@ -82,7 +88,11 @@ const steps: Step[] = [
 
 const only = process.argv.indexOf('--only');
 const selected =
-  only === -1 ? steps : steps.filter((s) => (process.argv[only + 1] ?? '').split(',').some((n) => s.name.startsWith(n)));
+  only === -1
+    ? steps
+    : steps.filter((s) =>
+        (process.argv[only + 1] ?? '').split(',').some((n) => s.name.startsWith(n)),
+      );
 
 const total: Outcome = { passed: 0, failed: 0 };
 const lines: string[] = [];

@@ -151,7 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     strictTransportSecurity: config.publicUrl.startsWith('https:'),
   });
   await app.register(cors, {
-    origin: (origin, callback) => callback(null, origin !== undefined && config.corsOrigins.includes(origin)),
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && config.corsOrigins.includes(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
@@ -184,7 +185,10 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     authRoutes({
       accounts,
       sessions,
-      refreshCookie: createRefreshCookie({ sameSite: config.cookieSameSite, secure: config.cookieSecure }),
+      refreshCookie: createRefreshCookie({
+        sameSite: config.cookieSameSite,
+        secure: config.cookieSecure,
+      }),
       authenticate: createAuthenticate(sessions),
       assertCookieRequestAllowed: createOriginCheck([config.publicUrl, ...config.corsOrigins]),
     }),
@@ -194,7 +198,8 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     publicRoutes({
       accessTokens,
       pingDatabase: () => store.ping(),
-      onHealthFailure: (error) => app.log.warn({ err: error }, 'health check: database unavailable'),
+      onHealthFailure: (error) =>
+        app.log.warn({ err: error }, 'health check: database unavailable'),
     }),
   );
   await registerWebApp(app, config.webDir);

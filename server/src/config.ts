@@ -89,7 +89,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
       if (url.pathname !== '/' || url.search || url.hash || url.username) throw new Error('path');
       return url.origin;
     } catch {
-      problems.push(`${name} must be an http(s) origin such as https://app.example.com (got "${raw}").`);
+      problems.push(
+        `${name} must be an http(s) origin such as https://app.example.com (got "${raw}").`,
+      );
       return undefined;
     }
   };
@@ -109,7 +111,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
 
   const databaseUrl = value('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// URL, or unset for the embedded SQLite database.');
+    problems.push(
+      'DATABASE_URL must be a postgres:// URL, or unset for the embedded SQLite database.',
+    );
   }
 
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL', 900, 1, 86_400);
@@ -121,7 +125,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
   const sameSiteByName: Record<string, SameSite> = { strict: 'Strict', lax: 'Lax', none: 'None' };
   const cookieSameSite = sameSiteByName[sameSiteRaw] ?? 'Strict';
   if (!(sameSiteRaw in sameSiteByName)) {
-    problems.push(`COOKIE_SAMESITE must be Strict, Lax or None (got "${value('COOKIE_SAMESITE')}").`);
+    problems.push(
+      `COOKIE_SAMESITE must be Strict, Lax or None (got "${value('COOKIE_SAMESITE')}").`,
+    );
   }
   let cookieSecure = bool('COOKIE_SECURE', true);
   if (cookieSameSite === 'None') {
@@ -145,7 +151,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     } else if (/^\d+$/.test(trustRaw)) {
       trustProxy = Number(trustRaw);
     } else {
-      trustProxy = trustRaw.split(',').map((s) => s.trim()).filter(Boolean);
+      trustProxy = trustRaw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     }
   }
 

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee .env.example for every setting and its default.\n`);
+      process.stderr.write(
+        `${error.message}\nSee .env.example for every setting and its default.\n`,
+      );
       process.exit(1);
     }
     throw error;
@@ -45,13 +47,19 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { publicUrl: config.publicUrl, database: config.databaseUrl === undefined ? 'sqlite' : 'postgresql' },
+    {
+      publicUrl: config.publicUrl,
+      database: config.databaseUrl === undefined ? 'sqlite' : 'postgresql',
+    },
     `Latchkey is listening on ${config.publicUrl}`,
   );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (error instanceof Error && error.cause !== undefined) process.stderr.write(`Cause: ${String(error.cause)}\n`);
+  process.stderr.write(
+    `Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  if (error instanceof Error && error.cause !== undefined)
+    process.stderr.write(`Cause: ${String(error.cause)}\n`);
   process.exit(1);
 });

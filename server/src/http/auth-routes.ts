@@ -33,12 +33,20 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function authRoutes(deps: AuthRoutesDeps) {
   const { accounts, sessions, refreshCookie, authenticate, assertCookieRequestAllowed } = deps;
 
-  const clientOf = (request: FastifyRequest) => ({ userAgent: request.headers['user-agent'], ip: request.ip });
+  const clientOf = (request: FastifyRequest) => ({
+    userAgent: request.headers['user-agent'],
+    ip: request.ip,
+  });
   const claimsOf = (request: FastifyRequest): AccessClaims => {
     if (request.auth === null) throw new AuthError('missing_token');
     return request.auth;
   };
-  const sendSession = (reply: FastifyReply, status: number, issued: IssuedSession, message?: string) => {
+  const sendSession = (
+    reply: FastifyReply,
+    status: number,
+    issued: IssuedSession,
+    message?: string,
+  ) => {
     refreshCookie.set(reply, issued.refreshToken, issued.refreshMaxAgeSeconds);
     return reply.code(status).send({
       status: 'success',
@@ -61,25 +69,46 @@ export function authRoutes(deps: AuthRoutesDeps) {
       '/register',
       { schema: registerSchema, config: rateLimited },
       async (request, reply) => {
-        const issued = await accounts.register(request.body.email, request.body.password, clientOf(request));
+        const issued = await accounts.register(
+          request.body.email,
+          request.body.password,
+          clientOf(request),
+        );
         return sendSession(reply, 201, issued, MESSAGES.registered);
       },
     );
 
-    app.post<{ Body: Credentials }>('/login', { schema: loginSchema, config: rateLimited }, async (request, reply) => {
-      const issued = await accounts.logIn(request.body.email, request.body.password, clientOf(request));
-      return sendSession(reply, 200, issued, MESSAGES.loggedIn);
-    });
+    app.post<{ Body: Credentials }>(
+      '/login',
+      { schema: loginSchema, config: rateLimited },
+      async (request, reply) => {
+        const issued = await accounts.logIn(
+          request.body.email,
+          request.body.password,
+          clientOf(request),
+        );
+        return sendSession(reply, 200, issued, MESSAGES.loggedIn);
+      },
+    );
 
     const status = async (request: FastifyRequest) => {
       const user = await accounts.findUser(claimsOf(request).sub);
       return {
         status: 'success',
-        data: { user_id: user.id, email: user.email, admin: user.admin, registered_on: iso(user.createdAt) },
+        data: {
+          user_id: user.id,
+          email: user.email,
+          admin: user.admin,
+          registered_on: iso(user.createdAt),
+        },
       };
     };
     app.get('/status', { schema: statusSchema, preHandler: authenticate }, status);
-    app.get('/user', { schema: { ...statusSchema, summary: 'Alias of /auth/status' }, preHandler: authenticate }, status);
+    app.get(
+      '/user',
+      { schema: { ...statusSchema, summary: 'Alias of /auth/status' }, preHandler: authenticate },
+      status,
+    );
 
     app.post('/refresh', { schema: refreshSchema, config: rateLimited }, async (request, reply) => {
       assertCookieRequestAllowed(request);
@@ -88,7 +117,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
         if (token === undefined) throw new AuthError('invalid_refresh_token');
         return sendSession(reply, 200, await sessions.refresh(token));
       } catch (error) {
-        if (error instanceof AuthError && error.code === 'invalid_refresh_token') refreshCookie.clear(reply);
+        if (error instanceof AuthError && error.code === 'invalid_refresh_token')
+          refreshCookie.clear(reply);
         throw error;
       }
     });
@@ -103,7 +133,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
       } catch (error) {
         bearerError = error;
       }
-      if (claims === undefined && cookieToken === undefined) throw bearerError ?? new AuthError('missing_token');
+      if (claims === undefined && cookieToken === undefined)
+        throw bearerError ?? new AuthError('missing_token');
 
       let ended = false;
       if (claims !== undefined) ended = await sessions.end(claims.sub, claims.sid);
@@ -113,7 +144,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
         ended = (await sessions.endByRefreshToken(cookieToken)) || ended;
         refreshCookie.clear(reply);
       }
-      if (!ended && claims === undefined) throw bearerError ?? new AuthError('invalid_refresh_token');
+      if (!ended && claims === undefined)
+        throw bearerError ?? new AuthError('invalid_refresh_token');
       return { status: 'success', message: MESSAGES.loggedOut };
     });
 
@@ -122,27 +154,39 @@ export function authRoutes(deps: AuthRoutesDeps) {
       { schema: passwordSchema, preHandler: authenticate },
       async (request) => {
         const { sub, sid } = claimsOf(request);
-        await accounts.changePassword(sub, sid, request.body.current_password, request.body.new_password);
-        return { status: 'success', message: 'Password changed. Your other sessions have been signed out.' };
+        await accounts.changePassword(
+          sub,
+          sid,
+          request.body.current_password,
+          request.body.new_password,
+        );
+        return {
+          status: 'success',
+          message: 'Password changed. Your other sessions have been signed out.',
+        };
       },
     );
 
-    app.get('/sessions', { schema: listSessionsSchema, preHandler: authenticate }, async (request) => {
-      const { sub, sid } = claimsOf(request);
-      const live = await sessions.listLive(sub);
-      return {
-        status: 'success',
-        data: live.map((s) => ({
-          id: s.id,
-          created_at: iso(s.createdAt),
-          last_used_at: iso(s.lastUsedAt),
-          expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
-          user_agent: s.userAgent,
-          ip: s.ip,
-          current: s.id === sid,
-        })),
-      };
-    });
+    app.get(
+      '/sessions',
+      { schema: listSessionsSchema, preHandler: authenticate },
+      async (request) => {
+        const { sub, sid } = claimsOf(request);
+        const live = await sessions.listLive(sub);
+        return {
+          status: 'success',
+          data: live.map((s) => ({
+            id: s.id,
+            created_at: iso(s.createdAt),
+            last_used_at: iso(s.lastUsedAt),
+            expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
+            user_agent: s.userAgent,
+            ip: s.ip,
+            current: s.id === sid,
+          })),
+        };
+      },
+    );
 
     app.delete<{ Params: { id: string } }>(
       '/sessions/:id',
@@ -160,14 +204,21 @@ export function authRoutes(deps: AuthRoutesDeps) {
       },
     );
 
-    app.delete('/sessions', { schema: endOtherSessionsSchema, preHandler: authenticate }, async (request) => {
-      const { sub, sid } = claimsOf(request);
-      const ended = await sessions.endOthers(sub, sid);
-      return {
-        status: 'success',
-        message: ended === 1 ? 'Signed out of 1 other session.' : `Signed out of ${ended} other sessions.`,
-        data: { ended },
-      };
-    });
+    app.delete(
+      '/sessions',
+      { schema: endOtherSessionsSchema, preHandler: authenticate },
+      async (request) => {
+        const { sub, sid } = claimsOf(request);
+        const ended = await sessions.endOthers(sub, sid);
+        return {
+          status: 'success',
+          message:
+            ended === 1
+              ? 'Signed out of 1 other session.'
+              : `Signed out of ${ended} other sessions.`,
+          data: { ended },
+        };
+      },
+    );
   };
 }

@@ -76,7 +76,9 @@ export function toAuthError(error: unknown): AuthError {
     const fields: Record<string, string> = {};
     for (const issue of fastifyError.validation) {
       const missing = issue.params['missingProperty'];
-      const path = (typeof missing === 'string' ? `${issue.instancePath}/${missing}` : issue.instancePath)
+      const path = (
+        typeof missing === 'string' ? `${issue.instancePath}/${missing}` : issue.instancePath
+      )
         .replace(/^\//, '')
         .replaceAll('/', '.');
       fields[path === '' ? 'body' : path] ??= describeIssue(issue.keyword, issue.params);
@@ -87,9 +89,16 @@ export function toAuthError(error: unknown): AuthError {
   if (mapped !== undefined) return new AuthError(mapped, { cause: error });
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AuthError(status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', {
-      cause: error,
-    });
+    return new AuthError(
+      status === 413
+        ? 'payload_too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : 'bad_request',
+      {
+        cause: error,
+      },
+    );
   }
   return new AuthError('internal_error', { cause: error });
 }
@@ -120,7 +129,8 @@ export function sendFailure(reply: FastifyReply, error: AuthError): FastifyReply
   if (error.fields !== undefined) body.fields = error.fields;
   if (BEARER_CHALLENGE_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer');
   const retryAfter =
-    error.retryAfterSeconds ?? (error.code === 'service_unavailable' ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
+    error.retryAfterSeconds ??
+    (error.code === 'service_unavailable' ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
@@ -151,9 +161,14 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
     socket.destroy();
     return;
   }
-  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_too_large' : 'bad_request';
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_too_large' : 'bad_request';
   const status = STATUS_BY_CODE[code];
-  const body = JSON.stringify({ status: 'fail', code, message: DEFAULT_MESSAGES[code] } satisfies FailureBody);
+  const body = JSON.stringify({
+    status: 'fail',
+    code,
+    message: DEFAULT_MESSAGES[code],
+  } satisfies FailureBody);
   const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -16,8 +16,12 @@ function databaseStore(store: Store, clock: Clock) {
       const now = clock.now();
       store
         .hitCounter(`ip:${key}`, timeWindow, now)
-        .then((state) => callback(null, { current: state.count, ttl: Math.max(0, state.windowEndsAt - now) }))
-        .catch((error: unknown) => callback(error instanceof Error ? error : new Error(String(error))));
+        .then((state) =>
+          callback(null, { current: state.count, ttl: Math.max(0, state.windowEndsAt - now) }),
+        )
+        .catch((error: unknown) =>
+          callback(error instanceof Error ? error : new Error(String(error))),
+        );
     },
     child() {
       return counterStore;
@@ -45,7 +49,11 @@ export async function registerIpRateLimit(
     timeWindow: 60_000,
     store: databaseStore(options.store, options.clock) as never,
     keyGenerator: (request) => `${request.routeOptions.url ?? ''}:${request.ip}`,
-    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
     addHeaders: {
       'x-ratelimit-limit': false,
       'x-ratelimit-remaining': false,
@@ -53,6 +61,8 @@ export async function registerIpRateLimit(
       'retry-after': false,
     },
     errorResponseBuilder: (_request, context) =>
-      new AuthError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+      new AuthError('rate_limited', {
+        retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+      }),
   });
 }

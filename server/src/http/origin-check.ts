@@ -24,7 +24,8 @@ export function createOriginCheck(allowedOrigins: readonly string[]) {
     if (allowed.has(origin)) return;
     try {
       const url = new URL(origin);
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.host === request.host) return;
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.host === request.host)
+        return;
     } catch {
       // not a URL: refused below
     }

@@ -20,7 +20,13 @@ const failures = { '4xx': failure, '5xx': failure } as const;
 const tokenBody = (withMessage: boolean) =>
   ({
     type: 'object',
-    required: ['status', 'auth_token', 'token_type', 'expires_in', ...(withMessage ? ['message'] : [])],
+    required: [
+      'status',
+      'auth_token',
+      'token_type',
+      'expires_in',
+      ...(withMessage ? ['message'] : []),
+    ],
     properties: {
       status: { type: 'string', const: 'success' },
       ...(withMessage ? { message: { type: 'string' } } : {}),
@@ -124,7 +130,11 @@ const session = {
     id: { type: 'string', description: 'Equals the sid claim of the session’s access tokens.' },
     created_at: { type: 'string', format: 'date-time' },
     last_used_at: { type: 'string', format: 'date-time', description: 'Last sign-in or refresh.' },
-    expires_at: { type: 'string', format: 'date-time', description: 'End unless refreshed before.' },
+    expires_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'End unless refreshed before.',
+    },
     user_agent: { type: ['string', 'null'] },
     ip: { type: ['string', 'null'] },
     current: { type: 'boolean' },
@@ -139,7 +149,10 @@ export const listSessionsSchema = {
     200: {
       type: 'object',
       required: ['status', 'data'],
-      properties: { status: { type: 'string', const: 'success' }, data: { type: 'array', items: session } },
+      properties: {
+        status: { type: 'string', const: 'success' },
+        data: { type: 'array', items: session },
+      },
     },
     ...failures,
   },
@@ -178,7 +191,9 @@ export const jwksSchema = {
     200: {
       type: 'object',
       required: ['keys'],
-      properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+      properties: {
+        keys: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      },
     },
   },
 } as const;

@@ -12,7 +12,12 @@ import { sendFailure } from './error-handler.ts';
 export async function registerWebApp(app: FastifyInstance, webDir: string): Promise<void> {
   const hasApp = existsSync(join(webDir, 'index.html'));
   if (hasApp) {
-    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'], cacheControl: false });
+    await app.register(fastifyStatic, {
+      root: webDir,
+      wildcard: false,
+      index: ['index.html'],
+      cacheControl: false,
+    });
   }
   app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';

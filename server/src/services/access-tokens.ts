@@ -136,7 +136,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     // Sign with the newest active key; every instance computes the same choice from the same rows.
     signingKey = [...next.values()]
       .filter((k) => k.record.retiredAt === null)
-      .sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? -1 : 1))[0];
+      .sort(
+        (a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? -1 : 1),
+      )[0];
     if (removed) verified.clear();
   };
 
@@ -225,7 +227,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     jwks() {
       const now = clock.now();
       return {
-        keys: [...keys.values()].filter((k) => stillAccepted(k.record, now)).map((k) => k.publicJwk),
+        keys: [...keys.values()]
+          .filter((k) => stillAccepted(k.record, now))
+          .map((k) => k.publicJwk),
       };
     },
 

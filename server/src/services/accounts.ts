@@ -64,7 +64,10 @@ export function createAccounts(options: AccountsOptions): Accounts {
     const passwordProblem = describePasswordProblem(password);
     if (passwordProblem !== undefined) fields[passwordField] = passwordProblem;
     if (Object.keys(fields).length > 0) {
-      throw new AuthError('validation_failed', { fields, message: Object.values(fields).join(' ') });
+      throw new AuthError('validation_failed', {
+        fields,
+        message: Object.values(fields).join(' '),
+      });
     }
   };
 
@@ -94,7 +97,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
     async logIn(rawEmail, password, client) {
       const email = normalizeEmail(rawEmail);
       await loginThrottle.assertAllowed(email);
-      const user = describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
+      const user =
+        describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
       if (!(await passwordMatches(user, password)) || user === undefined) {
         await loginThrottle.recordFailure(email);
         throw new AuthError('invalid_credentials');
@@ -116,7 +120,10 @@ export function createAccounts(options: AccountsOptions): Accounts {
       }
       const problem = describePasswordProblem(next);
       if (problem !== undefined) {
-        throw new AuthError('validation_failed', { fields: { new_password: problem }, message: problem });
+        throw new AuthError('validation_failed', {
+          fields: { new_password: problem },
+          message: problem,
+        });
       }
       await loginThrottle.reset(user.email);
       await store.updatePasswordHash(user.id, await hasher.hash(normalizePassword(next)));

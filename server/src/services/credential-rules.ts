@@ -40,7 +40,8 @@ export function describeEmailProblem(email: string): string | undefined {
   }
   const parts = email.split('@');
   const [local, domain] = parts;
-  if (parts.length !== 2 || !local || !domain) return 'Enter an email address like name@example.com.';
+  if (parts.length !== 2 || !local || !domain)
+    return 'Enter an email address like name@example.com.';
   const labels = domain.split('.');
   if (labels.length < 2 || labels.some((label) => label === '')) {
     return 'Enter an email address like name@example.com.';

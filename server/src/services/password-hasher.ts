@@ -27,7 +27,11 @@ export interface PasswordHasher {
  * login storm never delays token checks (see docs/decisions/0004-revocation-and-hot-path.md).
  */
 export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
-  const options = { memoryCost: params.memoryKib, timeCost: params.iterations, parallelism: params.parallelism };
+  const options = {
+    memoryCost: params.memoryKib,
+    timeCost: params.iterations,
+    parallelism: params.parallelism,
+  };
   const paramString = `m=${params.memoryKib},t=${params.iterations},p=${params.parallelism}`;
   const limit = createLimiter(concurrency);
   // A real hash of a random secret: verifying against it costs exactly what a real verify does.

@@ -49,7 +49,8 @@ export function createRevocationList(options: RevocationListOptions): Revocation
 
   const poll = async () => {
     const startedAt = clock.now();
-    const since = lastPollAt === undefined ? startedAt - options.retentionMs : lastPollAt - POLL_OVERLAP_MS;
+    const since =
+      lastPollAt === undefined ? startedAt - options.retentionMs : lastPollAt - POLL_OVERLAP_MS;
     for (const { id, revokedAt } of await store.listRevokedSince(since)) revoked.set(id, revokedAt);
     lastPollAt = startedAt;
     prune(startedAt);

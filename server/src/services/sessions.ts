@@ -124,19 +124,29 @@ export function createSessions(options: SessionsOptions): Sessions {
         },
         { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
       );
-      return issue(sessionId, userId, { token: refreshToken, expiresAt: refreshExpiresAt, issuedAt: now });
+      return issue(sessionId, userId, {
+        token: refreshToken,
+        expiresAt: refreshExpiresAt,
+        issuedAt: now,
+      });
     },
 
     async refresh(refreshToken) {
       const record = await findUsable(refreshToken);
       if (record === undefined) throw new AuthError('invalid_refresh_token');
       const now = clock.now();
-      if (record.supersededAt !== null && now - record.supersededAt > options.refreshReuseGraceSeconds * 1000) {
+      if (
+        record.supersededAt !== null &&
+        now - record.supersededAt > options.refreshReuseGraceSeconds * 1000
+      ) {
         await revoke(record.sessionId, 'refresh_token_reuse');
         throw new AuthError('invalid_refresh_token');
       }
       const successor = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
-      const newExpiresAt = Math.min(now + options.refreshTokenTtlSeconds * 1000, record.session.expiresAt);
+      const newExpiresAt = Math.min(
+        now + options.refreshTokenTtlSeconds * 1000,
+        record.session.expiresAt,
+      );
       const rotated = await store.rotateRefreshToken({
         oldHash: record.tokenHash,
         newHash: hashToken(successor),
@@ -145,7 +155,11 @@ export function createSessions(options: SessionsOptions): Sessions {
         newExpiresAt,
       });
       if (!rotated) throw new AuthError('invalid_refresh_token');
-      return issue(record.sessionId, record.session.userId, { token: successor, expiresAt: newExpiresAt, issuedAt: now });
+      return issue(record.sessionId, record.session.userId, {
+        token: successor,
+        expiresAt: newExpiresAt,
+        issuedAt: now,
+      });
     },
 
     async authenticate(accessToken) {
@@ -156,7 +170,8 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async end(userId, sessionId) {
       const session = await store.findSession(sessionId);
-      if (session === undefined || session.userId !== userId || session.revokedAt !== null) return false;
+      if (session === undefined || session.userId !== userId || session.revokedAt !== null)
+        return false;
       return revoke(sessionId, 'signed_out');
     },
 
@@ -168,7 +183,12 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async endOthers(userId, keepSessionId) {
       const now = clock.now();
-      const ended = await store.revokeUserSessions(userId, keepSessionId, now, 'signed_out_elsewhere');
+      const ended = await store.revokeUserSessions(
+        userId,
+        keepSessionId,
+        now,
+        'signed_out_elsewhere',
+      );
       for (const id of ended) revocations.add(id, now);
       return ended.length;
     },

@@ -51,7 +51,9 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)};
   `);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }),
+  });
   await migrateToLatest(db as unknown as Kysely<unknown>);
   return createSqlStore(db);
 }

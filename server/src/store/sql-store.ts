@@ -48,7 +48,11 @@ export function createSqlStore(db: Kysely<Database>): Store {
     },
 
     async findUserByEmail(email) {
-      const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      const row = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email)
+        .executeTakeFirst();
       return row && toUser(row);
     },
 
@@ -58,7 +62,11 @@ export function createSqlStore(db: Kysely<Database>): Store {
     },
 
     async updatePasswordHash(userId, passwordHash) {
-      await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+      await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash })
+        .where('id', '=', userId)
+        .execute();
     },
 
     async createSession(session, refresh) {
@@ -92,7 +100,11 @@ export function createSqlStore(db: Kysely<Database>): Store {
     },
 
     async findSession(id) {
-      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row && toSession(row);
     },
 
@@ -189,7 +201,12 @@ export function createSqlStore(db: Kysely<Database>): Store {
     },
 
     async listSigningKeys() {
-      const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('kid')
+        .execute();
       return rows.map((r) => ({
         kid: r.kid,
         algorithm: r.algorithm,
@@ -231,7 +248,11 @@ export function createSqlStore(db: Kysely<Database>): Store {
               sql<null>`null`.as('retired_at'),
             ])
             .where((eb) =>
-              eb.not(eb.exists(eb.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null))),
+              eb.not(
+                eb.exists(
+                  eb.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null),
+                ),
+              ),
             ),
         )
         .execute();

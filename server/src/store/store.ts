@@ -69,7 +69,10 @@ export interface Store {
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
 
   /** Creates a session with its first refresh token, atomically. */
-  createSession(session: NewSession, refresh: { tokenHash: string; expiresAt: number }): Promise<void>;
+  createSession(
+    session: NewSession,
+    refresh: { tokenHash: string; expiresAt: number },
+  ): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /**
@@ -86,7 +89,12 @@ export interface Store {
   /** Revokes one session; returns whether it was live before. */
   revokeSession(sessionId: string, now: number, reason: string): Promise<boolean>;
   /** Revokes every live session of a user except one; returns the ids revoked. */
-  revokeUserSessions(userId: string, exceptSessionId: string | null, now: number, reason: string): Promise<string[]>;
+  revokeUserSessions(
+    userId: string,
+    exceptSessionId: string | null,
+    now: number,
+    reason: string,
+  ): Promise<string[]>;
   /** Live sessions of a user (not revoked, not expired), newest first. */
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sessions revoked at or after `since`. */

@@ -27,7 +27,11 @@ export const initial: Migration = {
       .addColumn('ip', 'text')
       .execute();
     await db.schema.createIndex('sessions_user_id').on('sessions').column('user_id').execute();
-    await db.schema.createIndex('sessions_revoked_at').on('sessions').column('revoked_at').execute();
+    await db.schema
+      .createIndex('sessions_revoked_at')
+      .on('sessions')
+      .column('revoked_at')
+      .execute();
 
     await db.schema
       .createTable('refresh_tokens')
