@@ -7,7 +7,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { createAuthenticate } from './http/authenticate.ts';
-import { handleClientError, registerErrorHandler } from './http/error-handler.ts';
+import {
+  handleClientError,
+  registerErrorHandler,
+  sendFailure,
+  toAuthError,
+} from './http/error-handler.ts';
 import { registerIpRateLimit } from './http/ip-rate-limit.ts';
 import { createOriginCheck } from './http/origin-check.ts';
 import { publicRoutes } from './http/public-routes.ts';
@@ -65,6 +70,9 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     trustProxy: config.trustProxy as boolean | string | string[],
     return503OnClosing: true,
     clientErrorHandler: handleClientError,
+    // Errors the router raises before any route runs (a bad percent-encoding, an overlong
+    // parameter) get the same failure shape as everything else.
+    frameworkErrors: (error, _request, reply) => sendFailure(reply, toAuthError(error)),
     // Clients cannot change types by accident: "123" stays a string, 123 stays a number.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });

@@ -142,8 +142,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
         // The cookie alone authenticates this request unless a valid bearer token came with it.
         if (claims === undefined) assertCookieRequestAllowed(request);
         ended = (await sessions.endByRefreshToken(cookieToken)) || ended;
-        refreshCookie.clear(reply);
       }
+      refreshCookie.clear(reply);
       if (!ended && claims === undefined)
         throw bearerError ?? new AuthError('invalid_refresh_token');
       return { status: 'success', message: MESSAGES.loggedOut };

@@ -190,6 +190,8 @@ export interface SessionView {
 /** GET /auth/sessions with a bearer token; throws unless it answers 200. */
 export async function listSessions(app: FastifyInstance, token: string): Promise<SessionView[]> {
   const res = await app.inject({ method: 'GET', url: '/auth/sessions', headers: bearer(token) });
-  if (res.statusCode !== 200) throw new Error(`GET /auth/sessions failed: ${res.statusCode} ${res.body}`);
+  if (res.statusCode !== 200) {
+    throw new Error(`GET /auth/sessions failed: ${res.statusCode} ${res.body}`);
+  }
   return json(res).data as SessionView[];
 }
