@@ -109,8 +109,10 @@ function describeIssue(keyword: string, params: Record<string, unknown>): string
   switch (keyword) {
     case 'required':
       return 'This field is required.';
-    case 'type':
-      return `Must be a ${String(params['type'])}.`;
+    case 'type': {
+      const type = String(params['type']);
+      return `Must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}.`;
+    }
     case 'maxLength':
       return `Use at most ${String(params['limit'])} characters.`;
     case 'minLength':
