@@ -81,6 +81,7 @@ const nodeTests = (name: string, files: string[], env: NodeJS.ProcessEnv = {}): 
 
 const steps: Step[] = [
   check('lint', bin('eslint'), ['.']),
+  check('format', bin('prettier'), ['--check', '.']),
   check('typecheck', bin('tsc'), ['-p', 'server/tsconfig.json']),
   check('typecheck contract', bin('tsc'), ['-p', 'packages/contract/tsconfig.json']),
   nodeTests('server (SQLite)', ['server/test/**/*.test.ts']),

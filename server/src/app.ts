@@ -28,6 +28,14 @@ import { createRevocationList } from './services/revocation-list.ts';
 import { createSessions } from './services/sessions.ts';
 import type { Store } from './store/store.ts';
 
+/** Security headers for answers given before any hook runs (a JSON body, nothing to load). */
+const BARE_SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
 /** The JSON body limit of the contract. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -72,7 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     clientErrorHandler: handleClientError,
     // Errors the router raises before any route runs (a bad percent-encoding, an overlong
     // parameter) get the same failure shape as everything else.
-    frameworkErrors: (error, _request, reply) => sendFailure(reply, toAuthError(error)),
+    // helmet's hooks have not run for these, so the essential headers are set here.
+    frameworkErrors: (error, _request, reply) => {
+      reply.headers(BARE_SECURITY_HEADERS);
+      return sendFailure(reply, toAuthError(error));
+    },
     // Clients cannot change types by accident: "123" stays a string, 123 stays a number.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
@@ -104,6 +116,15 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   app.addHook('onClose', async () => {
     revocations.stop();
     housekeeping.stop();
+  });
+  // While shutting down, answers close their connection, so keep-alive clients do not hold the
+  // server open after their request in flight has been answered.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   const sessions = createSessions({
@@ -186,7 +207,9 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // helmet's policy covers the docs page (all its files are local); swagger-ui's own would ask
+  // plain-http servers to upgrade to https.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(

@@ -6,6 +6,9 @@ import { buildApp, REDACTED_LOG_PATHS } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openStore } from './store/open-store.ts';
 
+/** How long requests in flight may take to finish after SIGTERM before connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -32,6 +35,8 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    // A client that keeps a connection open must not hold the process forever.
+    setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     // app.close stops accepting, waits for requests in flight, then runs onClose hooks.
     app
       .close()

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestApp, json, refreshSetCookieHeader, type TestApp, uniqueEmail } from './support/test-app.ts';
+import {
+  createTestApp,
+  json,
+  refreshSetCookieHeader,
+  type TestApp,
+  uniqueEmail,
+} from './support/test-app.ts';
 
 describe('POST /auth/register', () => {
   let t: TestApp;

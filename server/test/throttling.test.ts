@@ -47,7 +47,11 @@ function refresh(t: TestApp, extra: { remoteAddress?: string } = {}) {
 async function failLogins(t: TestApp, email: string, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
     const res = await login(t, email, WRONG_PASSWORD);
-    assert.equal(res.statusCode, 401, `failed login ${i + 1} answered ${res.statusCode} ${res.body}`);
+    assert.equal(
+      res.statusCode,
+      401,
+      `failed login ${i + 1} answered ${res.statusCode} ${res.body}`,
+    );
     assert.equal(json(res).code, 'invalid_credentials');
   }
 }
@@ -79,7 +83,10 @@ describe('login throttling per email', () => {
     const res = await login(t, user.email, GOOD_PASSWORD);
     assertRateLimited(res);
     assert.equal(res.headers['set-cookie'], undefined, 'a refused login sets no refresh cookie');
-    assert.ok(Math.abs(retryAfterOf(res) - 900) <= 1, `Retry-After ${retryAfterOf(res)} is about 900`);
+    assert.ok(
+      Math.abs(retryAfterOf(res) - 900) <= 1,
+      `Retry-After ${retryAfterOf(res)} is about 900`,
+    );
   });
 
   test('login throttle Retry-After counts down the rest of the window', async (ctx) => {
@@ -90,7 +97,10 @@ describe('login throttling per email', () => {
 
     const res = await login(t, user.email, GOOD_PASSWORD);
     assertRateLimited(res);
-    assert.ok(Math.abs(retryAfterOf(res) - 600) <= 1, `Retry-After ${retryAfterOf(res)} is about 600`);
+    assert.ok(
+      Math.abs(retryAfterOf(res) - 600) <= 1,
+      `Retry-After ${retryAfterOf(res)} is about 600`,
+    );
   });
 
   test('login honours LOGIN_MAX_FAILURES', async (ctx) => {
@@ -248,7 +258,10 @@ describe('per-IP rate limit', () => {
     t.clock.advance(45_000);
     const later = await refresh(t);
     assertRateLimited(later);
-    assert.ok(Math.abs(retryAfterOf(later) - 15) <= 1, `Retry-After ${retryAfterOf(later)} is about 15`);
+    assert.ok(
+      Math.abs(retryAfterOf(later) - 15) <= 1,
+      `Retry-After ${retryAfterOf(later)} is about 15`,
+    );
 
     t.clock.advance(15_000);
     assert.equal((await refresh(t)).statusCode, 401);

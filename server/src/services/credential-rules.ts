@@ -34,7 +34,8 @@ export function normalizeEmail(raw: string): string {
 /** What is wrong with an email (already normalized), or undefined when it is acceptable. */
 export function describeEmailProblem(email: string): string | undefined {
   if (email === '') return 'Enter an email address.';
-  if (codePointLength(email) > EMAIL_MAX_LENGTH) return `Use at most ${EMAIL_MAX_LENGTH} characters.`;
+  if (codePointLength(email) > EMAIL_MAX_LENGTH)
+    return `Use at most ${EMAIL_MAX_LENGTH} characters.`;
   if (!email.isWellFormed() || FORBIDDEN_IN_EMAIL.test(email)) {
     return 'Remove spaces and invisible characters from the email address.';
   }

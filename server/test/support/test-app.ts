@@ -65,14 +65,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
-export const json = (res: LightMyRequestResponse) => res.json() as Record<string, unknown> & {
-  status: string;
-  code?: string;
-  message?: string;
-  fields?: Record<string, string>;
-  auth_token?: string;
-  data?: unknown;
-};
+export const json = (res: LightMyRequestResponse) =>
+  res.json() as Record<string, unknown> & {
+    status: string;
+    code?: string;
+    message?: string;
+    fields?: Record<string, string>;
+    auth_token?: string;
+    data?: unknown;
+  };
 
 /** The value of the refresh cookie a response set ('' when it was cleared, undefined when not set). */
 export function refreshCookieOf(res: LightMyRequestResponse): string | undefined {
@@ -100,8 +101,16 @@ export interface SignedIn {
 }
 
 /** Registers a new user through the API and returns its tokens. */
-export async function registerUser(app: FastifyInstance, email = uniqueEmail(), password = GOOD_PASSWORD): Promise<SignedIn> {
-  const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password } });
+export async function registerUser(
+  app: FastifyInstance,
+  email = uniqueEmail(),
+  password = GOOD_PASSWORD,
+): Promise<SignedIn> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/auth/register',
+    payload: { email, password },
+  });
   if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
   const refresh = refreshCookieOf(res);
   if (refresh === undefined) throw new Error('register set no refresh cookie');
@@ -109,8 +118,16 @@ export async function registerUser(app: FastifyInstance, email = uniqueEmail(), 
 }
 
 /** Logs in through the API and returns the new session's tokens. */
-export async function logIn(app: FastifyInstance, email: string, password = GOOD_PASSWORD): Promise<SignedIn> {
-  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
+export async function logIn(
+  app: FastifyInstance,
+  email: string,
+  password = GOOD_PASSWORD,
+): Promise<SignedIn> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: { email, password },
+  });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
   const refresh = refreshCookieOf(res);
   if (refresh === undefined) throw new Error('login set no refresh cookie');
