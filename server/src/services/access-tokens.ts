@@ -24,7 +24,7 @@ const ALGORITHM = 'EdDSA';
 const MAX_TOKEN_LENGTH = 8192;
 /** Verified tokens kept in memory; each entry is one token string and its claims (~1 KB). */
 const VERIFIED_CACHE_SIZE = 10_000;
-/** An unknown kid reloads the keys (another instance may have rotated), at most this often. */
+/** An unknown kid or a JWKS request reloads the keys (another instance may have rotated), at most this often. */
 const KEY_RELOAD_MIN_INTERVAL_MS = 1000;
 
 export interface AccessClaims {
@@ -58,8 +58,11 @@ export interface AccessTokens {
    * checked by the caller (sessions), not here.
    */
   verify(token: string): Promise<AccessClaims>;
-  /** Public keys of every key whose tokens may still be valid (RFC 7517 JWK Set). */
-  jwks(): { keys: JWK[] };
+  /**
+   * Public keys of every key whose tokens may still be valid (RFC 7517 JWK Set), re-read from the
+   * database when the last read is over a second old, so a rotation made elsewhere shows at once.
+   */
+  jwks(): Promise<{ keys: JWK[] }>;
   /** Creates a new signing key and retires the others (they stay in the JWKS until their tokens expire). */
   rotateKeys(): Promise<string>;
 }
@@ -224,7 +227,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       return claims;
     },
 
-    jwks() {
+    async jwks() {
+      if (clock.now() - lastLoadAt >= KEY_RELOAD_MIN_INTERVAL_MS) await loadKeys();
       const now = clock.now();
       return {
         keys: [...keys.values()]

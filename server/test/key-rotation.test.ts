@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { tempDataDir } from './support/server-process.ts';
+import {
+  createTestApp,
+  createTestClock,
+  jwtClaims,
+  logIn,
+  openTestStore,
+  registerUser,
+  status,
+  type TestApp,
+} from './support/test-app.ts';
+
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+
+/** Runs the operator command the README documents, on the given data directory. */
+function latchkey(command: string, dataDir: string) {
+  return spawnSync(process.execPath, [CLI, command], {
+    env: { PATH: process.env['PATH'] ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid: string })
+    .kid;
+
+describe('signing key rotation', () => {
+  const data = tempDataDir();
+  let t: TestApp;
+  let other: TestApp;
+
+  before(async () => {
+    // Rotation stamps real time, so these instances run on a clock that starts now.
+    const clock = createTestClock(Date.now());
+    t = await createTestApp({ store: await openTestStore(data.dir), clock });
+    other = await createTestApp({ store: await openTestStore(data.dir), clock });
+  });
+  after(async () => {
+    await other.close();
+    await t.close();
+    await t.store.close();
+    await other.store.close();
+    data.remove();
+  });
+
+  test('rotate-keys keeps old tokens valid, signs new ones with the new key, and drops the old key after the token lifetime', async () => {
+    const user = await registerUser(t.app);
+    const oldKid = kidOf(user.token);
+
+    const rotated = latchkey('rotate-keys', data.dir);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const newKid = /New signing key (\S+) is active/.exec(rotated.stdout)?.[1];
+    assert.ok(newKid, rotated.stdout);
+    assert.notEqual(newKid, oldKid);
+
+    // An instance that has not reloaded its keys yet still verifies the old token, and picks up
+    // the new key the moment it sees a token signed with it.
+    assert.equal((await status(t.app, user.token)).statusCode, 200);
+    await t.app.inject({ method: 'GET', url: '/health' });
+    const fresh = await logIn(other.app, user.email);
+    const freshKid = kidOf(fresh.token);
+    assert.ok(freshKid === newKid || freshKid === oldKid);
+    assert.equal((await status(t.app, fresh.token)).statusCode, 200);
+
+    t.clock.advance(1000); // the JWKS re-reads keys at most once a second
+    const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as {
+      keys: { kid: string }[];
+    };
+    assert.deepEqual(new Set(jwks.keys.map((k) => k.kid)), new Set([oldKid, newKid]));
+
+    // A freshly started instance signs with the new key.
+    const restarted = await createTestApp({
+      store: await openTestStore(data.dir),
+      clock: t.clock,
+    });
+    try {
+      const third = await logIn(restarted.app, user.email);
+      assert.equal(kidOf(third.token), newKid);
+      assert.equal(jwtClaims(third.token).sub, jwtClaims(user.token).sub);
+      assert.equal((await status(t.app, third.token)).statusCode, 200);
+
+      // After the access-token lifetime the retired key leaves the JWKS of a reloaded instance.
+      t.clock.advance(901_000);
+      const later = (
+        await restarted.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+      ).json() as { keys: { kid: string }[] };
+      assert.deepEqual(
+        later.keys.map((k) => k.kid),
+        [newKid],
+      );
+    } finally {
+      await restarted.close();
+      await restarted.store.close();
+    }
+  });
+
+  test('migrate reports an up-to-date database and changes nothing', () => {
+    const result = latchkey('migrate', data.dir);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /up to date/);
+  });
+
+  test('an unknown command prints the usage and fails', () => {
+    const result = latchkey('frobnicate', data.dir);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /rotate-keys/);
+  });
+});
