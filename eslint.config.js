@@ -39,6 +39,33 @@ export default tseslint.config(
     ]),
   },
   {
+    // Angular's own idioms: output<void>(), empty lifecycle classes.
+    files: ['web/src/**/*.ts', 'packages/angular/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-invalid-void-type': 'off',
+      '@typescript-eslint/no-extraneous-class': 'off',
+    },
+  },
+  {
+    files: ['web/src/**/*.ts'],
+    rules: restrict([
+      {
+        group: ['@latchkey/angular/*', '**/packages/angular/**'],
+        message: 'The app uses only the public entry of @latchkey/angular.',
+      },
+      { group: ['**/server/**'], message: 'The web app talks to the server over HTTP only.' },
+    ]),
+  },
+  {
+    files: ['packages/**/*.ts'],
+    rules: restrict([
+      {
+        group: ['**/server/**', '**/web/**'],
+        message: 'Packages depend on nothing but each other.',
+      },
+    ]),
+  },
+  {
     files: ['server/src/*.ts'],
     ignores: ['server/src/store/**'],
     rules: restrict([

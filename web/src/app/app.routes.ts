@@ -1,0 +1,35 @@
+import type { Routes } from '@angular/router';
+import { authGuard, guestGuard } from '@latchkey/angular';
+
+export const routes: Routes = [
+  {
+    path: '',
+    title: 'Latchkey',
+    loadComponent: () => import('./home/home-page').then((m) => m.HomePage),
+  },
+  {
+    path: 'login',
+    title: 'Log in · Latchkey',
+    canActivate: [guestGuard],
+    loadComponent: () => import('./sign-in/sign-in-page').then((m) => m.SignInPage),
+  },
+  {
+    path: 'register',
+    title: 'Register · Latchkey',
+    canActivate: [guestGuard],
+    loadComponent: () => import('./register/register-page').then((m) => m.RegisterPage),
+  },
+  {
+    path: 'status',
+    title: 'Your account · Latchkey',
+    canActivate: [authGuard],
+    loadComponent: () => import('./status/status-page').then((m) => m.StatusPage),
+  },
+  {
+    path: 'sessions',
+    title: 'Sessions · Latchkey',
+    canActivate: [authGuard],
+    loadComponent: () => import('./sessions/sessions-page').then((m) => m.SessionsPage),
+  },
+  { path: '**', redirectTo: '' },
+];

@@ -1,0 +1,39 @@
+import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
+import { Router, RouterLink } from '@angular/router';
+import { LatchkeyAuth, safeReturnUrl } from '@latchkey/angular';
+import { CredentialsForm } from '../shared/credentials-form';
+
+@Component({
+  selector: 'app-sign-in-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [CredentialsForm, RouterLink],
+  template: `
+    <section class="narrow">
+      <h1>Log in</h1>
+      <app-credentials-form
+        submitLabel="Log in"
+        passwordAutocomplete="current-password"
+        [action]="logIn"
+        (succeeded)="continue()"
+      />
+      <p class="aside">
+        New here?
+        <a routerLink="/register" [queryParams]="returnUrl() ? { returnUrl: returnUrl() } : {}"
+          >Create an account</a
+        >
+      </p>
+    </section>
+  `,
+})
+export class SignInPage {
+  readonly #auth = inject(LatchkeyAuth);
+  readonly #router = inject(Router);
+  /** Where the guard sent the user from (a query parameter). */
+  readonly returnUrl = input<string | undefined>();
+
+  protected readonly logIn = (email: string, password: string) => this.#auth.login(email, password);
+
+  protected continue(): void {
+    void this.#router.navigateByUrl(safeReturnUrl(this.returnUrl(), '/status'));
+  }
+}
