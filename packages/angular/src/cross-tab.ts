@@ -52,7 +52,11 @@ export function createCrossTab(global: CrossTabGlobals | undefined): CrossTab {
           listener({ type: data.type });
       };
       target.addEventListener('message', onMessage);
-      return () => target.removeEventListener('message', onMessage);
+      return () => {
+        target.removeEventListener('message', onMessage);
+        target.close();
+        channel = undefined;
+      };
     },
   };
 }

@@ -239,7 +239,8 @@ export class LatchkeyAuth {
       this.#accessToken = body.auth_token;
       return true;
     } catch (error) {
-      if (errorCodeOf(error) !== undefined) this.#clear();
+      // Only an ended session signs out; a rate limit or an outage leaves the state as it is.
+      if (errorCodeOf(error) === 'invalid_refresh_token') this.#clear();
       return false;
     }
   }
