@@ -40,8 +40,11 @@ export interface Config {
   hashConcurrency: number;
   revocationPollMs: number;
   logLevel: string;
-  /** SQLite busy timeout and PostgreSQL statement/connection timeouts. */
-  databaseTimeoutMs: number;
+  /** Longest a query may take: SQLite's busy timeout, PostgreSQL's statement_timeout. */
+  databaseStatementTimeoutMs: number;
+  /** PostgreSQL: longest wait for a connection (a new one, or a free one from the pool). */
+  databaseConnectTimeoutMs: number;
+  /** PostgreSQL: connections per instance. */
   databasePoolSize: number;
 }
 
@@ -113,6 +116,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(
       'DATABASE_URL must be a postgres:// URL, or unset for the embedded SQLite database.',
+    );
+  }
+
+  if (value('DATABASE_TIMEOUT_MS') !== undefined) {
+    // Renamed: ignoring it would silently drop an operator's timeout.
+    problems.push(
+      'DATABASE_TIMEOUT_MS is now DATABASE_STATEMENT_TIMEOUT_MS (and DATABASE_CONNECT_TIMEOUT_MS for PostgreSQL connections).',
     );
   }
 
@@ -195,7 +205,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     hashConcurrency: int('HASH_CONCURRENCY', 2, 1, 64),
     revocationPollMs: int('REVOCATION_POLL_MS', 500, 50, 60_000),
     logLevel,
-    databaseTimeoutMs: int('DATABASE_TIMEOUT_MS', 5000, 100, 600_000),
+    databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    databaseConnectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 2000, 100, 600_000),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -38,6 +38,22 @@ describe('loadConfig defaults', () => {
     assert.equal(config.trustProxy, false);
     assert.deepEqual(config.argon2, { memoryKib: 19_456, iterations: 2, parallelism: 1 });
     assert.equal(config.logLevel, 'info');
+    assert.equal(config.databaseStatementTimeoutMs, 5000);
+    assert.equal(config.databaseConnectTimeoutMs, 2000);
+    assert.equal(config.databasePoolSize, 10);
+  });
+
+  test('loadConfig reads the PostgreSQL settings', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://latchkey@127.0.0.1:5432/latchkey',
+      DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+      DATABASE_CONNECT_TIMEOUT_MS: '700',
+      DATABASE_POOL_SIZE: '25',
+    });
+    assert.equal(config.databaseUrl, 'postgres://latchkey@127.0.0.1:5432/latchkey');
+    assert.equal(config.databaseStatementTimeoutMs, 1500);
+    assert.equal(config.databaseConnectTimeoutMs, 700);
+    assert.equal(config.databasePoolSize, 25);
   });
 
   test('loadConfig returns a frozen object', () => {
@@ -205,6 +221,24 @@ describe('loadConfig errors', () => {
 
   test('loadConfig refuses a DATABASE_URL that is not PostgreSQL', () => {
     assert.match(configError({ DATABASE_URL: 'mysql://db/latchkey' }).message, /DATABASE_URL/);
+  });
+
+  test('loadConfig names the renamed DATABASE_TIMEOUT_MS instead of ignoring it', () => {
+    assert.match(
+      configError({ DATABASE_TIMEOUT_MS: '3000' }).message,
+      /DATABASE_TIMEOUT_MS is now DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
+  test('loadConfig refuses database timeouts and pool sizes out of range', () => {
+    const error = configError({
+      DATABASE_STATEMENT_TIMEOUT_MS: '5',
+      DATABASE_CONNECT_TIMEOUT_MS: 'soon',
+      DATABASE_POOL_SIZE: '0',
+    });
+    assert.match(error.message, /DATABASE_STATEMENT_TIMEOUT_MS/);
+    assert.match(error.message, /DATABASE_CONNECT_TIMEOUT_MS/);
+    assert.match(error.message, /DATABASE_POOL_SIZE/);
   });
 
   test('loadConfig refuses an unknown LOG_LEVEL', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import type { Database } from './database.ts';
+import { mapUnavailableErrors } from './map-unavailable-errors.ts';
 import { migrateToLatest } from './migrate-to-latest.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { Store } from './store.ts';
@@ -10,6 +11,7 @@ import type { Store } from './store.ts';
 export interface SqliteOptions {
   /** A directory (the file is `latchkey.sqlite` inside it), or ':memory:' for tests. */
   dataDir: string;
+  /** How long a statement waits for another process's write lock before failing. */
   busyTimeoutMs: number;
 }
 
@@ -33,6 +35,12 @@ function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
   };
 }
 
+/** SQLITE_BUSY and SQLITE_LOCKED (primary result codes 5 and 6): the busy timeout ran out. */
+function isSqliteBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | undefined)?.errcode;
+  return typeof errcode === 'number' && [5, 6].includes(errcode & 0xff);
+}
+
 /** Opens (creating if needed) the embedded SQLite database, migrates it and returns the Store. */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   let path = ':memory:';
@@ -41,19 +49,32 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
     path = join(options.dataDir, 'latchkey.sqlite');
   }
   const database = new DatabaseSync(path);
-  // WAL: readers never block the writer. synchronous=NORMAL in WAL mode keeps every committed
-  // transaction across a process crash or kill (only an OS crash or power cut may lose the last
-  // ones; see docs/decisions/0002-query-layer.md). busy_timeout: wait for another process's write
-  // lock instead of failing at once.
+  // busy_timeout first: wait for another process's write lock instead of failing at once (even
+  // switching to WAL needs it when several processes open a new file together). WAL: readers
+  // never block the writer. synchronous=NORMAL in WAL mode keeps every committed transaction
+  // across a process crash or kill (only an OS crash or power cut may lose the last ones; see
+  // docs/decisions/0002-query-layer.md).
   database.exec(`
+    PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)};
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = NORMAL;
     PRAGMA foreign_keys = ON;
-    PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)};
   `);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }),
   });
-  await migrateToLatest(db as unknown as Kysely<unknown>);
-  return createSqlStore(db);
+  // Kysely's migrator takes no lock on SQLite and runs without a transaction there, so two
+  // processes opening a new file together would both try to create the tables. One IMMEDIATE
+  // transaction around the whole migration takes the write lock first: one migrator at a time,
+  // and a migration applies completely or not at all (SQLite's DDL is transactional).
+  database.exec('BEGIN IMMEDIATE');
+  try {
+    await migrateToLatest(db as unknown as Kysely<unknown>);
+    database.exec('COMMIT');
+  } catch (error) {
+    database.exec('ROLLBACK');
+    database.close();
+    throw error;
+  }
+  return mapUnavailableErrors(createSqlStore(db), { isUnavailable: isSqliteBusy });
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { Database, SessionsTable, UsersTable } from './database.ts';
 import type { SessionRecord, Store, UserRecord } from './store.ts';
 
@@ -25,11 +25,21 @@ const toSession = (row: Selectable<SessionsTable>): SessionRecord => ({
   ip: row.ip,
 });
 
+export interface SqlStoreOptions {
+  /**
+   * Runs first in the transaction that inserts the first signing key, so instances starting
+   * together on an empty database end up with one key. SQLite needs nothing: its one writer at a
+   * time already serialises the statement. PostgreSQL does: under READ COMMITTED two concurrent
+   * `INSERT … WHERE NOT EXISTS` can both see no key and both insert.
+   */
+  serialiseKeyBootstrap?: (trx: Transaction<Database>) => Promise<void>;
+}
+
 /**
  * The one SQL implementation of the Store, in SQL that SQLite (3.35+) and PostgreSQL both run.
  * `close` ends the connection or pool the opener created.
  */
-export function createSqlStore(db: Kysely<Database>): Store {
+export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = {}): Store {
   return {
     async insertUser(user) {
       const inserted = await db
@@ -232,30 +242,40 @@ export function createSqlStore(db: Kysely<Database>): Store {
     },
 
     async insertFirstSigningKey(key) {
-      // One INSERT … SELECT … WHERE NOT EXISTS statement: SQLite runs it under its write lock;
-      // on PostgreSQL start-up holds the migration lock around it.
-      await db
-        .insertInto('signing_keys')
-        .columns(['kid', 'algorithm', 'public_jwk', 'private_jwk', 'created_at', 'retired_at'])
-        .expression(
-          db
-            .selectNoFrom((eb) => [
-              eb.val(key.kid).as('kid'),
-              eb.val(key.algorithm).as('algorithm'),
-              eb.val(key.publicJwk).as('public_jwk'),
-              eb.val(key.privateJwk).as('private_jwk'),
-              eb.val(key.createdAt).as('created_at'),
-              sql<null>`null`.as('retired_at'),
-            ])
-            .where((eb) =>
-              eb.not(
-                eb.exists(
-                  eb.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null),
+      // One INSERT … SELECT … WHERE NOT EXISTS statement. Under PostgreSQL's lock it sees a key
+      // another instance committed meanwhile (READ COMMITTED takes a snapshot per statement).
+      const insert = (q: Kysely<Database>) =>
+        q
+          .insertInto('signing_keys')
+          .columns(['kid', 'algorithm', 'public_jwk', 'private_jwk', 'created_at', 'retired_at'])
+          .expression(
+            q
+              .selectNoFrom((eb) => [
+                eb.val(key.kid).as('kid'),
+                eb.val(key.algorithm).as('algorithm'),
+                eb.val(key.publicJwk).as('public_jwk'),
+                eb.val(key.privateJwk).as('private_jwk'),
+                eb.val(key.createdAt).as('created_at'),
+                sql<null>`null`.as('retired_at'),
+              ])
+              .where((eb) =>
+                eb.not(
+                  eb.exists(
+                    eb.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null),
+                  ),
                 ),
               ),
-            ),
-        )
-        .execute();
+          )
+          .execute();
+      const serialise = options.serialiseKeyBootstrap;
+      if (serialise === undefined) {
+        await insert(db);
+        return;
+      }
+      await db.transaction().execute(async (trx) => {
+        await serialise(trx);
+        await insert(trx);
+      });
     },
 
     async retireSigningKeysExcept(kid, now) {

@@ -2,6 +2,11 @@
  * What the services need from a database, in the smallest form that works. One SQL
  * implementation (sql-store.ts) serves SQLite and PostgreSQL; every method takes the time it
  * should use (`now`, epoch ms) so tests drive the clock and the database never reads its own.
+ * server/test/store-conformance.test.ts checks this contract on both.
+ *
+ * Strings never contain NUL (U+0000): PostgreSQL text cannot hold it, so callers validate or hash
+ * what clients send before it gets here. When the database cannot answer (unreachable, timed out,
+ * busy) every method rejects with AuthError `service_unavailable`.
  */
 
 export interface UserRecord {
