@@ -210,6 +210,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         ));
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw new AuthError('token_expired');
+        // Reloading keys for an unknown kid can meet a database outage: that is a 503 to retry,
+        // not a verdict on the token (a 401 would make clients drop a session that may be fine).
+        if (error instanceof AuthError && error.code === 'service_unavailable') throw error;
         throw new AuthError('invalid_token', { cause: error });
       }
       const { sub, sid, jti, iat, exp } = payload;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
@@ -26,7 +27,10 @@ export interface LoginThrottle {
  */
 export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
   const { store, clock } = options;
-  const keyOf = (email: string) => `login:${email}`;
+  // Counters are keyed by a digest of the email: a fixed-length key whatever the client sends (a
+  // NUL character cannot even be stored in PostgreSQL text), and no email address in the table.
+  const keyOf = (email: string) =>
+    `login:${createHash('sha256').update(email).digest('base64url')}`;
   return {
     async assertAllowed(email) {
       const now = clock.now();

@@ -49,8 +49,12 @@ export function createRevocationList(options: RevocationListOptions): Revocation
 
   const poll = async () => {
     const startedAt = clock.now();
+    // Resumes from the last poll that succeeded, so revocations made during a database outage
+    // (by instances that could still reach it) are read once it answers again; never further back
+    // than the retention, because older revocations cannot have a live token.
+    const oldest = startedAt - options.retentionMs;
     const since =
-      lastPollAt === undefined ? startedAt - options.retentionMs : lastPollAt - POLL_OVERLAP_MS;
+      lastPollAt === undefined ? oldest : Math.max(oldest, lastPollAt - POLL_OVERLAP_MS);
     for (const { id, revokedAt } of await store.listRevokedSince(since)) revoked.set(id, revokedAt);
     lastPollAt = startedAt;
     prune(startedAt);

@@ -12,6 +12,11 @@ import type { RevocationList } from './revocation-list.ts';
  */
 const REFRESH_TOKEN_BYTES = 32;
 const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * Session ids are crypto.randomUUID(); anything else a client names cannot be a session, and is
+ * refused before it reaches the database (PostgreSQL text cannot even hold a NUL character).
+ */
+const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_AGENT_MAX_LENGTH = 512;
 
 export interface SessionsOptions {
@@ -169,6 +174,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     },
 
     async end(userId, sessionId) {
+      if (!SESSION_ID_PATTERN.test(sessionId)) return false;
       const session = await store.findSession(sessionId);
       if (session === undefined || session.userId !== userId || session.revokedAt !== null)
         return false;
