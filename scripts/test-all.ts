@@ -1,9 +1,10 @@
 /**
  * `npm test`: every check, in order, with one closing line `N passed, N failed`.
  *
- * Steps: lint, typecheck, server tests on SQLite (and on PostgreSQL when configured), then the
- * other suites as they land. A test counts once; lint and typecheck count as one test each. A
- * suite that runs no test is a failure. Exit code 1 when anything failed.
+ * Steps: lint, typecheck, server tests on SQLite, then again on a throwaway PostgreSQL (which
+ * fails, saying what to install, where PostgreSQL is missing), then the other suites as they
+ * land. A test counts once; lint and typecheck count as one test each. A suite that runs no test
+ * is a failure. Exit code 1 when anything failed.
  *
  * `npm test -- --only server` runs the named steps only (comma-separated).
  */
@@ -11,10 +12,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  findPostgresBinDir,
+  INSTALL_HINT,
+  removeThrowawayPostgres,
+  removeThrowawayPostgresSync,
+  startThrowawayPostgres,
+} from './throwaway-postgres.ts';
 
 interface Outcome {
   passed: number;
   failed: number;
+  /** Shown, never counted as a pass: a skipped test says why in the report above. */
+  skipped?: number;
 }
 
 interface Step {
@@ -69,12 +79,51 @@ const nodeTests = (name: string, files: string[], env: NodeJS.ProcessEnv = {}): 
         Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
       const passed = count('pass');
       const failed = count('fail') + count('cancelled');
-      if (passed + failed === 0) return { passed: 0, failed: 1 }; // ran nothing: a failure
-      return { passed, failed: failed === 0 && code !== 0 ? 1 : failed };
+      const skipped = count('skip');
+      if (passed + failed === 0) return { passed: 0, failed: 1, skipped }; // ran nothing: a failure
+      return { passed, failed: failed === 0 && code !== 0 ? 1 : failed, skipped };
     } catch {
       return { passed: 0, failed: 1 };
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+/**
+ * node:test over a set of files on a throwaway PostgreSQL (scripts/throwaway-postgres.ts), stopped
+ * and deleted afterwards, whatever happened. Without PostgreSQL installed the step fails and says
+ * what to install: it is never skipped.
+ */
+const postgresTests = (name: string, files: string[]): Step => ({
+  name,
+  run: async () => {
+    const binDir = findPostgresBinDir();
+    if (binDir === undefined) {
+      process.stderr.write(`${name}: ${INSTALL_HINT}\n`);
+      return { passed: 0, failed: 1 };
+    }
+    let cluster;
+    try {
+      cluster = await startThrowawayPostgres(binDir);
+    } catch (error) {
+      process.stderr.write(`${name}: could not start a throwaway PostgreSQL: ${String(error)}\n`);
+      return { passed: 0, failed: 1 };
+    }
+    process.stdout.write(`PostgreSQL ${binDir} on 127.0.0.1:${cluster.port}, in ${cluster.dir}\n`);
+    // Ctrl-C or a CI timeout must not leave a server running.
+    const onSignal = (signal: NodeJS.Signals) => {
+      removeThrowawayPostgresSync(cluster);
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      return await nodeTests(name, files, cluster.env).run();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await removeThrowawayPostgres(cluster);
     }
   },
 });
@@ -85,6 +134,7 @@ const steps: Step[] = [
   check('typecheck', bin('tsc'), ['-p', 'server/tsconfig.json']),
   check('typecheck contract', bin('tsc'), ['-p', 'packages/contract/tsconfig.json']),
   nodeTests('server (SQLite)', ['server/test/**/*.test.ts']),
+  postgresTests('server (PostgreSQL)', ['server/test/**/*.test.ts']),
 ];
 
 const only = process.argv.indexOf('--only');
@@ -102,7 +152,8 @@ for (const step of selected) {
   const outcome = await step.run();
   total.passed += outcome.passed;
   total.failed += outcome.failed;
-  lines.push(`${step.name}: ${outcome.passed} passed, ${outcome.failed} failed`);
+  const skipped = outcome.skipped ? `, ${outcome.skipped} skipped` : '';
+  lines.push(`${step.name}: ${outcome.passed} passed, ${outcome.failed} failed${skipped}`);
 }
 process.stdout.write(`\n${lines.join('\n')}\n`);
 process.stdout.write(`${total.passed} passed, ${total.failed} failed\n`);
