@@ -1,24 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { tempDataDir } from './support/server-process.ts';
 import {
   createTestApp,
   createTestClock,
+  createTestDatabase,
   jwtClaims,
   logIn,
-  openTestStore,
   registerUser,
   status,
   type TestApp,
 } from './support/test-app.ts';
+import type { TestDatabase } from './support/test-database.ts';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 
-/** Runs the operator command the README documents, on the given data directory. */
-function latchkey(command: string, dataDir: string) {
+/** Runs the operator command the README documents, on the given database. */
+function latchkey(command: string, database: TestDatabase) {
   return spawnSync(process.execPath, [CLI, command], {
-    env: { PATH: process.env['PATH'] ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    env: { PATH: process.env['PATH'] ?? '', ...database.env, LOG_LEVEL: 'silent' },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -29,29 +29,30 @@ const kidOf = (token: string) =>
     .kid;
 
 describe('signing key rotation', () => {
-  const data = tempDataDir();
+  let database: TestDatabase;
   let t: TestApp;
   let other: TestApp;
 
   before(async () => {
     // Rotation stamps real time, so these instances run on a clock that starts now.
     const clock = createTestClock(Date.now());
-    t = await createTestApp({ store: await openTestStore(data.dir), clock });
-    other = await createTestApp({ store: await openTestStore(data.dir), clock });
+    database = await createTestDatabase();
+    t = await createTestApp({ store: await database.open(), clock });
+    other = await createTestApp({ store: await database.open(), clock });
   });
   after(async () => {
     await other.close();
     await t.close();
     await t.store.close();
     await other.store.close();
-    data.remove();
+    await database.remove();
   });
 
   test('rotate-keys keeps old tokens valid, signs new ones with the new key, and drops the old key after the token lifetime', async () => {
     const user = await registerUser(t.app);
     const oldKid = kidOf(user.token);
 
-    const rotated = latchkey('rotate-keys', data.dir);
+    const rotated = latchkey('rotate-keys', database);
     assert.equal(rotated.status, 0, rotated.stderr);
     const newKid = /New signing key (\S+) is active/.exec(rotated.stdout)?.[1];
     assert.ok(newKid, rotated.stdout);
@@ -74,7 +75,7 @@ describe('signing key rotation', () => {
 
     // A freshly started instance signs with the new key.
     const restarted = await createTestApp({
-      store: await openTestStore(data.dir),
+      store: await database.open(),
       clock: t.clock,
     });
     try {
@@ -99,13 +100,13 @@ describe('signing key rotation', () => {
   });
 
   test('migrate reports an up-to-date database and changes nothing', () => {
-    const result = latchkey('migrate', data.dir);
+    const result = latchkey('migrate', database);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /up to date/);
   });
 
   test('an unknown command prints the usage and fails', () => {
-    const result = latchkey('frobnicate', data.dir);
+    const result = latchkey('frobnicate', database);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /rotate-keys/);
   });

@@ -6,27 +6,27 @@ import {
   type ServerProcess,
   spawnServer,
   startServer,
-  tempDataDir,
   waitFor,
   withTimeout,
 } from './support/server-process.ts';
+import { createTestDatabase } from './support/test-database.ts';
 
 const PASSWORD = 'Tr0ub4dor & 3 cats, sailing';
 const WRONG_PASSWORD = 'Definitely-Not-The-Password-93411';
 
-const cleanups: (() => void)[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   await killAll();
-  for (const cleanup of cleanups) cleanup();
+  for (const cleanup of cleanups) await cleanup();
 });
 
-/** A port and a fresh data directory for one test, with the environment to run the server on. */
+/** A port and a fresh database for one test, with the environment to run the server on. */
 async function serverEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
-  const data = tempDataDir();
-  cleanups.push(data.remove);
+  const database = await createTestDatabase();
+  cleanups.push(database.remove);
   return {
     PORT: String(await freePort()),
-    DATA_DIR: data.dir,
+    ...database.env,
     COOKIE_SECURE: 'false',
     LOG_LEVEL: 'info',
     ...extra,

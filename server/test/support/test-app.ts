@@ -2,8 +2,10 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/services/clock.ts';
-import { openSqliteStore } from '../../src/store/open-sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { openTestStore } from './test-database.ts';
+
+export { createTestDatabase, openTestStore, testEngine } from './test-database.ts';
 
 /** A clock tests move by hand: no sleeping. Starts at a fixed, realistic time. */
 export interface TestClock extends Clock {
@@ -31,19 +33,11 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Environment variables, as an operator would set them. */
   env?: Record<string, string>;
-  /** Reuse a store (restart tests, several instances); otherwise a fresh in-memory database. */
+  /** Reuse a store (restart tests, several instances); otherwise a fresh database (openTestStore). */
   store?: Store;
   clock?: TestClock;
   /** Keep the store open on close (the caller owns it). */
   keepStore?: boolean;
-}
-
-/**
- * Opens a fresh store for a test. `LATCHKEY_TEST_DATABASE` selects the engine; SQLite in memory
- * by default.
- */
-export async function openTestStore(dataDir = ':memory:'): Promise<Store> {
-  return openSqliteStore({ dataDir, busyTimeoutMs: 5000 });
 }
 
 /** The real app with real argon2id and a real database, driven through `app.inject()`. */

@@ -1,0 +1,505 @@
+/**
+ * The Store contract (server/src/store/store.ts), checked method by method. Both databases run
+ * this same file: `npm test` runs it on SQLite and again on PostgreSQL (LATCHKEY_TEST_DATABASE_URL).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { AuthError } from '../src/errors.ts';
+import type {
+  NewSession,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from '../src/store/store.ts';
+import { withTimeout } from './support/server-process.ts';
+import { createTestDatabase, openTestStore, testEngine } from './support/test-database.ts';
+
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+
+/** Runs an operator command in its own process; bounded in time. */
+function runCli(command: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, command], {
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, output })),
+  );
+  return withTimeout(exited, 30_000, `latchkey ${command} did not finish`).finally(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGKILL');
+    }
+  });
+}
+
+/** A realistic epoch-millisecond time: well past 2^32, as every stored time is. */
+const T0 = Date.parse('2026-06-01T12:00:00Z');
+const MINUTE = 60_000;
+const DAY = 24 * 3600 * 1000;
+
+let serial = 0;
+const nextId = (prefix: string) => `${prefix}-${process.pid}-${++serial}`;
+
+function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    id: crypto.randomUUID(),
+    email: `${nextId('user')}@example.com`,
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    admin: false,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSession {
+  return {
+    id: crypto.randomUUID(),
+    userId,
+    createdAt: T0,
+    expiresAt: T0 + 30 * DAY,
+    idleExpiresAt: T0 + 14 * DAY,
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 ✓',
+    ip: '127.0.0.1',
+    ...overrides,
+  };
+}
+
+function newKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  const kid = nextId('kid');
+  return {
+    kid,
+    algorithm: 'EdDSA',
+    publicJwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: kid, kid }),
+    privateJwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: kid, d: 'secret', kid }),
+    createdAt: T0,
+    retiredAt: null,
+    ...overrides,
+  };
+}
+
+const activeKids = async (store: Store) =>
+  (await store.listSigningKeys()).filter((k) => k.retiredAt === null).map((k) => k.kid);
+
+describe(`store conformance (${testEngine})`, () => {
+  let store: Store;
+  before(async () => {
+    store = await openTestStore();
+  });
+  after(() => store.close());
+
+  /** A user with one session, whose refresh token hash is returned. */
+  async function userWithSession(session: Partial<NewSession> = {}) {
+    const user = newUser();
+    assert.equal(await store.insertUser(user), true);
+    const s = newSession(user.id, session);
+    const tokenHash = nextId('hash');
+    await store.createSession(s, { tokenHash, expiresAt: s.idleExpiresAt });
+    return { user, session: s, tokenHash };
+  }
+
+  describe('users', () => {
+    test('insertUser stores a user that both finders return with the same fields', async () => {
+      const user = newUser({ admin: true, email: `${nextId('zoë')}@exämple.com` });
+      assert.equal(await store.insertUser(user), true);
+      assert.deepEqual(await store.findUserByEmail(user.email), user);
+      assert.deepEqual(await store.findUserById(user.id), user);
+      assert.equal(typeof (await store.findUserById(user.id))?.createdAt, 'number');
+    });
+
+    test('insertUser refuses a taken email with false and leaves the first user unchanged', async () => {
+      const first = newUser();
+      assert.equal(await store.insertUser(first), true);
+      const second = newUser({ email: first.email, passwordHash: 'other', admin: true });
+      assert.equal(await store.insertUser(second), false);
+      assert.deepEqual(await store.findUserByEmail(first.email), first);
+      assert.equal(await store.findUserById(second.id), undefined);
+    });
+
+    test('finders answer undefined for unknown users and compare emails exactly', async () => {
+      const user = newUser({ email: `${nextId('case')}@example.com` });
+      await store.insertUser(user);
+      assert.equal(await store.findUserByEmail(user.email.toUpperCase()), undefined);
+      assert.equal(await store.findUserByEmail(`x${user.email}`), undefined);
+      assert.equal(await store.findUserById(crypto.randomUUID()), undefined);
+    });
+
+    test('updatePasswordHash changes that user’s hash only', async () => {
+      const a = newUser();
+      const b = newUser();
+      await store.insertUser(a);
+      await store.insertUser(b);
+      await store.updatePasswordHash(a.id, '$argon2id$new');
+      assert.equal((await store.findUserById(a.id))?.passwordHash, '$argon2id$new');
+      assert.equal((await store.findUserById(b.id))?.passwordHash, b.passwordHash);
+    });
+  });
+
+  describe('sessions and refresh tokens', () => {
+    test('createSession stores the session and its first refresh token', async () => {
+      const { user, session, tokenHash } = await userWithSession({ userAgent: null, ip: null });
+      const expected: SessionRecord = {
+        ...session,
+        lastUsedAt: session.createdAt,
+        revokedAt: null,
+        userAgent: null,
+        ip: null,
+      };
+      assert.deepEqual(await store.findSession(session.id), expected);
+      assert.deepEqual(await store.findRefreshToken(tokenHash), {
+        tokenHash,
+        sessionId: session.id,
+        expiresAt: session.idleExpiresAt,
+        supersededAt: null,
+        session: expected,
+      });
+      assert.equal(expected.userId, user.id);
+    });
+
+    test('createSession writes nothing when its refresh token cannot be stored', async () => {
+      const { user, tokenHash } = await userWithSession();
+      const clash = newSession(user.id);
+      await assert.rejects(
+        store.createSession(clash, { tokenHash, expiresAt: clash.idleExpiresAt }),
+      );
+      assert.equal(await store.findSession(clash.id), undefined);
+      assert.deepEqual((await store.listLiveSessions(user.id, T0)).length, 1);
+    });
+
+    test('finders answer undefined for unknown sessions and refresh tokens', async () => {
+      assert.equal(await store.findSession(crypto.randomUUID()), undefined);
+      assert.equal(await store.findRefreshToken(nextId('nohash')), undefined);
+    });
+
+    test('rotateRefreshToken supersedes the old token, stores its successor and slides the session', async () => {
+      const { session, tokenHash } = await userWithSession();
+      const now = T0 + 5 * MINUTE;
+      const newHash = nextId('hash');
+      const rotated = await store.rotateRefreshToken({
+        oldHash: tokenHash,
+        newHash,
+        sessionId: session.id,
+        now,
+        newExpiresAt: now + 14 * DAY,
+      });
+      assert.equal(rotated, true);
+      const old = await store.findRefreshToken(tokenHash);
+      assert.equal(old?.supersededAt, now);
+      const successor = await store.findRefreshToken(newHash);
+      assert.equal(successor?.supersededAt, null);
+      assert.equal(successor?.expiresAt, now + 14 * DAY);
+      assert.equal(successor?.session.lastUsedAt, now);
+      assert.equal(successor?.session.idleExpiresAt, now + 14 * DAY);
+      assert.equal(successor?.session.expiresAt, session.expiresAt);
+    });
+
+    test('rotateRefreshToken keeps the first supersede time when a token is rotated twice', async () => {
+      const { session, tokenHash } = await userWithSession();
+      const rotate = (now: number) =>
+        store.rotateRefreshToken({
+          oldHash: tokenHash,
+          newHash: nextId('hash'),
+          sessionId: session.id,
+          now,
+          newExpiresAt: now + DAY,
+        });
+      assert.equal(await rotate(T0 + 1000), true);
+      assert.equal(await rotate(T0 + 4000), true);
+      assert.equal((await store.findRefreshToken(tokenHash))?.supersededAt, T0 + 1000);
+    });
+
+    test('rotateRefreshToken on a revoked session answers false and writes nothing', async () => {
+      const { session, tokenHash } = await userWithSession();
+      assert.equal(await store.revokeSession(session.id, T0 + 1000, 'signed_out'), true);
+      const newHash = nextId('hash');
+      const rotated = await store.rotateRefreshToken({
+        oldHash: tokenHash,
+        newHash,
+        sessionId: session.id,
+        now: T0 + 2000,
+        newExpiresAt: T0 + DAY,
+      });
+      assert.equal(rotated, false);
+      assert.equal(await store.findRefreshToken(newHash), undefined);
+      assert.equal((await store.findRefreshToken(tokenHash))?.supersededAt, null);
+      assert.equal((await store.findSession(session.id))?.lastUsedAt, session.createdAt);
+    });
+
+    test('revokeSession answers true once, then false, and stamps the revocation time', async () => {
+      const { session } = await userWithSession();
+      assert.equal(await store.revokeSession(session.id, T0 + 1000, 'signed_out'), true);
+      assert.equal(await store.revokeSession(session.id, T0 + 2000, 'signed_out'), false);
+      assert.equal((await store.findSession(session.id))?.revokedAt, T0 + 1000);
+      assert.equal(await store.revokeSession(crypto.randomUUID(), T0, 'signed_out'), false);
+    });
+
+    test('revokeUserSessions ends the user’s live sessions but one and returns their ids', async () => {
+      const { user, session: keep } = await userWithSession();
+      const others = [newSession(user.id), newSession(user.id), newSession(user.id)];
+      for (const s of others) {
+        await store.createSession(s, { tokenHash: nextId('hash'), expiresAt: s.idleExpiresAt });
+      }
+      const [alreadyEnded, ...live] = others;
+      assert.ok(alreadyEnded);
+      await store.revokeSession(alreadyEnded.id, T0 + 500, 'signed_out');
+      const stranger = await userWithSession();
+
+      const ended = await store.revokeUserSessions(user.id, keep.id, T0 + 1000, 'password_changed');
+      assert.deepEqual(ended.sort(), live.map((s) => s.id).sort());
+      assert.equal((await store.findSession(keep.id))?.revokedAt, null);
+      assert.equal((await store.findSession(alreadyEnded.id))?.revokedAt, T0 + 500);
+      assert.equal((await store.findSession(stranger.session.id))?.revokedAt, null);
+
+      assert.deepEqual(await store.revokeUserSessions(user.id, null, T0 + 2000, 'admin'), [
+        keep.id,
+      ]);
+      assert.equal((await store.listLiveSessions(user.id, T0 + 2000)).length, 0);
+    });
+
+    test('listLiveSessions lists unrevoked, unexpired sessions, most recently used first', async () => {
+      const { user, session: first, tokenHash } = await userWithSession();
+      const add = async (overrides: Partial<NewSession>) => {
+        const s = newSession(user.id, overrides);
+        await store.createSession(s, { tokenHash: nextId('hash'), expiresAt: s.idleExpiresAt });
+        return s;
+      };
+      const newer = await add({ createdAt: T0 + 1000 });
+      const revoked = await add({});
+      await store.revokeSession(revoked.id, T0 + 2000, 'signed_out');
+      await add({ expiresAt: T0 + 10 * MINUTE }); // absolute end reached below
+      await add({ idleExpiresAt: T0 + 10 * MINUTE }); // idle end reached below
+      // Using the first session makes it the most recently used.
+      await store.rotateRefreshToken({
+        oldHash: tokenHash,
+        newHash: nextId('hash'),
+        sessionId: first.id,
+        now: T0 + 5000,
+        newExpiresAt: T0 + 14 * DAY,
+      });
+
+      const live = await store.listLiveSessions(user.id, T0 + 10 * MINUTE);
+      assert.deepEqual(
+        live.map((s) => s.id),
+        [first.id, newer.id],
+      );
+      assert.equal((await store.listLiveSessions(user.id, T0 + 1000)).length, 4);
+    });
+
+    test('listRevokedSince returns sessions revoked at or after the given time, with that time', async () => {
+      const at = T0 + 90 * DAY; // later than every other revocation in this file
+      const before = await userWithSession();
+      const exact = await userWithSession();
+      const later = await userWithSession();
+      await userWithSession(); // never revoked
+      await store.revokeSession(before.session.id, at - 1, 'signed_out');
+      await store.revokeSession(exact.session.id, at, 'signed_out');
+      await store.revokeSession(later.session.id, at + 1000, 'signed_out');
+      const revoked = await store.listRevokedSince(at);
+      assert.deepEqual(
+        revoked.sort((a, b) => a.revokedAt - b.revokedAt),
+        [
+          { id: exact.session.id, revokedAt: at },
+          { id: later.session.id, revokedAt: at + 1000 },
+        ],
+      );
+    });
+  });
+
+  describe('throttle counters', () => {
+    test('hitCounter counts hits within a window and starts a new one when it has ended', async () => {
+      const key = nextId('counter');
+      assert.deepEqual(await store.hitCounter(key, MINUTE, T0), {
+        count: 1,
+        windowEndsAt: T0 + MINUTE,
+      });
+      assert.deepEqual(await store.hitCounter(key, MINUTE, T0 + 1000), {
+        count: 2,
+        windowEndsAt: T0 + MINUTE,
+      });
+      assert.deepEqual(await store.hitCounter(key, MINUTE, T0 + MINUTE - 1), {
+        count: 3,
+        windowEndsAt: T0 + MINUTE,
+      });
+      // The window is over at its end: the next hit opens a new window.
+      assert.deepEqual(await store.hitCounter(key, MINUTE, T0 + MINUTE), {
+        count: 1,
+        windowEndsAt: T0 + 2 * MINUTE,
+      });
+    });
+
+    test('hitCounter loses no hit when many arrive at once', async () => {
+      const key = nextId('counter');
+      const states = await Promise.all(
+        Array.from({ length: 25 }, () => store.hitCounter(key, MINUTE, T0)),
+      );
+      assert.deepEqual(
+        states.map((s) => s.count).sort((a, b) => a - b),
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
+      assert.equal((await store.readCounter(key, T0))?.count, 25);
+    });
+
+    test('readCounter shows a live window only; deleteCounter clears it; keys are separate', async () => {
+      const key = nextId('counter');
+      const other = nextId('counter');
+      assert.equal(await store.readCounter(key, T0), undefined);
+      await store.hitCounter(key, MINUTE, T0);
+      await store.hitCounter(key, MINUTE, T0);
+      await store.hitCounter(other, MINUTE, T0);
+      assert.deepEqual(await store.readCounter(key, T0 + 1000), {
+        count: 2,
+        windowEndsAt: T0 + MINUTE,
+      });
+      assert.equal(await store.readCounter(key, T0 + MINUTE), undefined);
+      await store.deleteCounter(key);
+      assert.equal(await store.readCounter(key, T0), undefined);
+      assert.equal((await store.readCounter(other, T0))?.count, 1);
+    });
+  });
+
+  describe('pruning', () => {
+    test('pruneExpired drops expired refresh tokens and sessions ended over a day ago, and nothing live', async () => {
+      const now = T0 + 60 * DAY;
+      const live = await userWithSession({ expiresAt: now + DAY, idleExpiresAt: now + DAY });
+      const revokedLongAgo = await userWithSession({
+        expiresAt: now + DAY,
+        idleExpiresAt: now + DAY,
+      });
+      await store.revokeSession(revokedLongAgo.session.id, now - DAY - 1, 'signed_out');
+      const revokedRecently = await userWithSession({
+        expiresAt: now + DAY,
+        idleExpiresAt: now + DAY,
+      });
+      await store.revokeSession(revokedRecently.session.id, now - 1000, 'signed_out');
+      const expiredLongAgo = await userWithSession(); // expires at T0 + 30 days
+      const idleLongAgo = await userWithSession({ expiresAt: now + DAY }); // idle end T0 + 14 days
+      const liveCounter = nextId('counter');
+      await store.hitCounter(liveCounter, MINUTE, now);
+      const endedCounter = nextId('counter');
+      await store.hitCounter(endedCounter, MINUTE, now - MINUTE);
+
+      await store.pruneExpired(now);
+
+      assert.notEqual(await store.findSession(live.session.id), undefined);
+      assert.notEqual(await store.findRefreshToken(live.tokenHash), undefined);
+      assert.notEqual(await store.findSession(revokedRecently.session.id), undefined);
+      assert.equal(await store.findSession(revokedLongAgo.session.id), undefined);
+      assert.equal(await store.findSession(expiredLongAgo.session.id), undefined);
+      assert.equal(await store.findRefreshToken(expiredLongAgo.tokenHash), undefined);
+      assert.equal(await store.findSession(idleLongAgo.session.id), undefined);
+      assert.equal((await store.readCounter(liveCounter, now))?.count, 1);
+      // An ended window restarts from one either way; pruning must not disturb that.
+      assert.equal((await store.hitCounter(endedCounter, MINUTE, now)).count, 1);
+      // Users are never pruned.
+      assert.notEqual(await store.findUserById(expiredLongAgo.user.id), undefined);
+    });
+  });
+
+  test('ping resolves while the database answers', async () => {
+    await store.ping();
+  });
+});
+
+describe(`signing keys (${testEngine})`, () => {
+  test('insertFirstSigningKey inserts into an empty table, then does nothing while a key is active', async (ctx) => {
+    const store = await openTestStore();
+    ctx.after(() => store.close());
+    assert.deepEqual(await store.listSigningKeys(), []);
+    const first = newKey();
+    await store.insertFirstSigningKey(first);
+    await store.insertFirstSigningKey(newKey());
+    assert.deepEqual(await store.listSigningKeys(), [first]);
+
+    await store.retireSigningKeysExcept('none', T0 + 1000);
+    const afterRetirement = newKey({ createdAt: T0 + 2000 });
+    await store.insertFirstSigningKey(afterRetirement);
+    assert.deepEqual(await activeKids(store), [afterRetirement.kid]);
+  });
+
+  test('insertSigningKey and retireSigningKeysExcept rotate keys; the list is oldest first', async (ctx) => {
+    const store = await openTestStore();
+    ctx.after(() => store.close());
+    const old = newKey({ createdAt: T0 });
+    const newer = newKey({ createdAt: T0 + 1000 });
+    await store.insertSigningKey(newer);
+    await store.insertSigningKey(old);
+    await store.retireSigningKeysExcept(newer.kid, T0 + 2000);
+    assert.deepEqual(await store.listSigningKeys(), [{ ...old, retiredAt: T0 + 2000 }, newer]);
+    // Retiring again keeps the first retirement time.
+    await store.retireSigningKeysExcept(newer.kid, T0 + 9000);
+    assert.equal((await store.listSigningKeys())[0]?.retiredAt, T0 + 2000);
+  });
+
+  test('insertFirstSigningKey from several stores at once leaves exactly one active key', async (ctx) => {
+    const database = await createTestDatabase();
+    ctx.after(() => database.remove());
+    // Opened one by one: opening together is the migration test's subject, not this one's.
+    const stores: Store[] = [];
+    for (let i = 0; i < 4; i++) stores.push(await database.open());
+    ctx.after(() => Promise.all(stores.map((s) => s.close())));
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(stores.map((s) => s.insertFirstSigningKey(newKey())));
+      const active = await activeKids(stores[0] as Store);
+      assert.equal(active.length, 1, `round ${round}: active keys ${active.join(', ')}`);
+      await (stores[0] as Store).retireSigningKeysExcept('none', T0 + round);
+    }
+  });
+});
+
+describe(`migrations and failures (${testEngine})`, () => {
+  test('opening a database again keeps its data and applies nothing twice', async (ctx) => {
+    const database = await createTestDatabase();
+    ctx.after(() => database.remove());
+    const first = await database.open();
+    const user = newUser();
+    await first.insertUser(user);
+    await first.close();
+    const second = await database.open();
+    ctx.after(() => second.close());
+    assert.deepEqual(await second.findUserById(user.id), user);
+  });
+
+  test('several processes migrating an empty database at once all succeed', async (ctx) => {
+    // Separate processes, as separate server instances are: node:sqlite waits for a lock
+    // synchronously, so two connections in one process cannot wait for each other.
+    const database = await createTestDatabase();
+    ctx.after(() => database.remove());
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runCli('migrate', database.env)));
+    for (const run of runs) {
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, /Database is up to date/);
+    }
+    const store = await database.open();
+    ctx.after(() => store.close());
+    const user = newUser();
+    assert.equal(await store.insertUser(user), true);
+    assert.deepEqual(await store.findUserById(user.id), user);
+  });
+
+  test('a write held up past the statement timeout fails with service_unavailable, in time', async (ctx) => {
+    const database = await createTestDatabase();
+    ctx.after(() => database.remove());
+    const timeoutMs = 300;
+    const store = await database.open({ DATABASE_STATEMENT_TIMEOUT_MS: String(timeoutMs) });
+    ctx.after(() => store.close());
+    const release = await database.lockUsersTable();
+    const startedAt = performance.now();
+    try {
+      await assert.rejects(store.insertUser(newUser()), (error: unknown) => {
+        assert.ok(error instanceof AuthError, `expected an AuthError, got ${String(error)}`);
+        assert.equal(error.code, 'service_unavailable');
+        return true;
+      });
+    } finally {
+      await release();
+    }
+    const elapsed = performance.now() - startedAt;
+    assert.ok(elapsed < 2 * timeoutMs + 500, `failed after ${Math.round(elapsed)} ms`);
+    // Once the lock is gone the same store works again.
+    assert.equal(await store.insertUser(newUser()), true);
+  });
+});
