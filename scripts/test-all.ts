@@ -23,7 +23,7 @@ import {
 interface Outcome {
   passed: number;
   failed: number;
-  /** Shown, never counted as a pass: a skipped test says why in the report above. */
+  /** Shown, never counted as a pass: a skipped test or suite says why in the report above. */
   skipped?: number;
 }
 
@@ -79,7 +79,8 @@ const nodeTests = (name: string, files: string[], env: NodeJS.ProcessEnv = {}): 
         Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
       const passed = count('pass');
       const failed = count('fail') + count('cancelled');
-      const skipped = count('skip');
+      // Skipped tests and whole skipped suites (which `# skip` does not count).
+      const skipped = report.match(/^\s*ok \d+ - .* # SKIP/gm)?.length ?? 0;
       if (passed + failed === 0) return { passed: 0, failed: 1, skipped }; // ran nothing: a failure
       return { passed, failed: failed === 0 && code !== 0 ? 1 : failed, skipped };
     } catch {
