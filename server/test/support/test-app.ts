@@ -40,9 +40,15 @@ export interface TestAppOptions {
   keepStore?: boolean;
 }
 
+/**
+ * No web app unless a test asks for one (WEB_DIR): whether web/dist happens to be built on this
+ * machine must not change what the API tests see.
+ */
+const NO_WEB_APP = new URL('./no-web-app/', import.meta.url).pathname;
+
 /** The real app with real argon2id and a real database, driven through `app.inject()`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ RATE_LIMIT_PER_IP: '0', ...options.env });
+  const config = loadConfig({ RATE_LIMIT_PER_IP: '0', WEB_DIR: NO_WEB_APP, ...options.env });
   const store = options.store ?? (await openTestStore());
   const clock = options.clock ?? createTestClock();
   const { app } = await buildApp({ config, store, clock });
