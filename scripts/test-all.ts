@@ -9,7 +9,7 @@
  * `npm test -- --only server` runs the named steps only (comma-separated).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -35,10 +35,15 @@ interface Step {
 const root = new URL('..', import.meta.url).pathname;
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
-function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+function exec(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = root,
+): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
-      cwd: root,
+      cwd,
       stdio: 'inherit',
       env: { ...process.env, ...env },
     });
@@ -48,10 +53,12 @@ function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Pro
 }
 
 /** A command that passes or fails as a whole. */
-const check = (name: string, command: string, args: string[]): Step => ({
+const check = (name: string, command: string, args: string[], cwd = root): Step => ({
   name,
   run: async () =>
-    (await exec(command, args)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
+    (await exec(command, args, { NG_CLI_ANALYTICS: 'false' }, cwd)) === 0
+      ? { passed: 1, failed: 0 }
+      : { passed: 0, failed: 1 },
 });
 
 /** node:test over a set of files; counts come from a TAP copy of the report. */
@@ -129,13 +136,69 @@ const postgresTests = (name: string, files: string[]): Step => ({
   },
 });
 
+/** Angular's Vitest runner; counts come from its summary line (`Tests  2 failed | 67 passed`). */
+const vitestTests = (name: string, cwd: string): Step => ({
+  name,
+  run: () =>
+    new Promise((resolve) => {
+      const child = spawn(bin('ng'), ['test', '--watch=false'], {
+        cwd: join(root, cwd),
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NG_CLI_ANALYTICS: 'false' },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        process.stdout.write(chunk);
+      });
+      child.on('error', () => resolve({ passed: 0, failed: 1 }));
+      child.on('exit', (code) => {
+        const line = /^\s*Tests\s+(.*)$/m.exec(output)?.[1] ?? '';
+        const count = (label: string) => Number(new RegExp(`(\\d+) ${label}`).exec(line)?.[1] ?? 0);
+        const passed = count('passed');
+        const failed = count('failed');
+        if (passed + failed === 0) resolve({ passed: 0, failed: 1 });
+        else resolve({ passed, failed: failed === 0 && code !== 0 ? 1 : failed });
+      });
+    }),
+});
+
+/** Every test file of a folder, less some. */
+const testFiles = (dir: string, except: string[] = []) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.test.ts') && !except.includes(f))
+    .map((f) => `${dir}/${f}`);
+
+/** Suites about several instances on one PostgreSQL: they run in the PostgreSQL step only. */
+const POSTGRES_ONLY = ['multi-instance.test.ts', 'nginx.test.ts'];
+const SCREENSHOT_DIR = join(root, '.ci-out/screenshots');
+
 const steps: Step[] = [
   check('lint', bin('eslint'), ['.']),
   check('format', bin('prettier'), ['--check', '.']),
   check('typecheck', bin('tsc'), ['-p', 'server/tsconfig.json']),
   check('typecheck contract', bin('tsc'), ['-p', 'packages/contract/tsconfig.json']),
-  nodeTests('server (SQLite)', ['server/test/**/*.test.ts']),
-  postgresTests('server (PostgreSQL)', ['server/test/**/*.test.ts']),
+  check('typecheck e2e', bin('tsc'), ['-p', 'e2e/tsconfig.json']),
+  nodeTests('server (SQLite)', testFiles('server/test', POSTGRES_ONLY)),
+  postgresTests('server (PostgreSQL)', testFiles('server/test')),
+  vitestTests('web unit (Vitest)', 'web'),
+  check('web build', bin('ng'), ['build', '--configuration', 'production'], join(root, 'web')),
+  check('web bundle budget', process.execPath, ['scripts/check-bundle.ts']),
+  nodeTests('e2e (Chromium)', testFiles('e2e'), { LATCHKEY_SCREENSHOT_DIR: SCREENSHOT_DIR }),
+  {
+    name: 'screenshots',
+    run: async () => {
+      // Not a test: lists the page screenshots the browser tests kept, for the CI log.
+      let shots: { name: string }[] = [];
+      try {
+        shots = readdirSync(SCREENSHOT_DIR, { withFileTypes: true }).filter((f) => f.isFile());
+      } catch {
+        process.stdout.write('No screenshots were kept.\n');
+      }
+      for (const shot of shots) process.stdout.write(`${join(SCREENSHOT_DIR, shot.name)}\n`);
+      return { passed: 0, failed: 0 };
+    },
+  },
 ];
 
 const only = process.argv.indexOf('--only');
