@@ -179,12 +179,15 @@ const steps: Step[] = [
   check('typecheck', bin('tsc'), ['-p', 'server/tsconfig.json']),
   check('typecheck contract', bin('tsc'), ['-p', 'packages/contract/tsconfig.json']),
   check('typecheck e2e', bin('tsc'), ['-p', 'e2e/tsconfig.json']),
+  check('typecheck bench', bin('tsc'), ['-p', 'bench/tsconfig.json']),
   nodeTests('server (SQLite)', testFiles('server/test', POSTGRES_ONLY)),
   postgresTests('server (PostgreSQL)', testFiles('server/test')),
   vitestTests('web unit (Vitest)', 'web'),
   check('web build', bin('ng'), ['build', '--configuration', 'production'], join(root, 'web')),
   check('web bundle budget', process.execPath, ['scripts/check-bundle.ts']),
   nodeTests('e2e (Chromium)', testFiles('e2e'), { LATCHKEY_SCREENSHOT_DIR: SCREENSHOT_DIR }),
+  // Benchmarks are not tests: this only proves the bench runs (a short status-vs-baseline load).
+  nodeTests('bench smoke', ['bench/bench-smoke.test.ts']),
   {
     name: 'screenshots',
     run: async () => {

@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -17,6 +16,7 @@ import { registerIpRateLimit } from './http/ip-rate-limit.ts';
 import { createOriginCheck } from './http/origin-check.ts';
 import { publicRoutes } from './http/public-routes.ts';
 import { createRefreshCookie } from './http/refresh-cookie.ts';
+import { apiHelmetOptions, registerSecurityHeaders } from './http/security-headers.ts';
 import { registerWebApp } from './http/web-app.ts';
 import { type AccessTokens, createAccessTokens } from './services/access-tokens.ts';
 import { createAccounts } from './services/accounts.ts';
@@ -30,7 +30,8 @@ import type { Store } from './store/store.ts';
 
 /** Security headers for answers given before any hook runs (a JSON body, nothing to load). */
 const BARE_SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -159,25 +160,29 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     else parseJson(request, body as string, done);
   });
 
-  await app.register(helmet, {
-    // The web app and the docs page load only their own files.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        // Only an HTTPS deployment may ask browsers to upgrade; on plain-http development it breaks.
-        upgradeInsecureRequests: config.publicUrl.startsWith('https:') ? [] : null,
+  const https = config.publicUrl.startsWith('https:');
+  registerSecurityHeaders(app, {
+    document: {
+      // The web app and the docs page load only their own files.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+          formAction: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          // Only an HTTPS deployment may ask browsers to upgrade; on plain http it breaks.
+          upgradeInsecureRequests: https ? [] : null,
+        },
       },
+      // HSTS only means something over HTTPS; a plain-http development server must not send it.
+      strictTransportSecurity: https,
     },
-    // HSTS only means something over HTTPS; a plain-http development server must not send it.
-    strictTransportSecurity: config.publicUrl.startsWith('https:'),
+    api: apiHelmetOptions(https),
   });
   await app.register(cors, {
     origin: (origin, callback) =>
@@ -210,7 +215,11 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   // helmet's policy covers the docs page (all its files are local); swagger-ui's own would ask
   // plain-http servers to upgrade to https.
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    { schema: { hide: true }, config: { securityHeaders: 'api' } },
+    async () => app.swagger(),
+  );
 
   await app.register(
     authRoutes({

@@ -6,6 +6,7 @@ import type { AccessClaims } from '../services/access-tokens.ts';
 import type { IssuedSession, Sessions } from '../services/sessions.ts';
 import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
+import { markApiRoutes } from './security-headers.ts';
 import {
   listSessionsSchema,
   endOtherSessionsSchema,
@@ -59,10 +60,10 @@ export function authRoutes(deps: AuthRoutesDeps) {
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.decorateRequest('auth', null);
+    markApiRoutes(app);
     // RFC 6749 §5.1: responses carrying tokens must not be cached; nothing under /auth should be.
     app.addHook('onSend', async (_request, reply) => {
       reply.header('cache-control', 'no-store');
-      reply.header('pragma', 'no-cache');
     });
 
     app.post<{ Body: Credentials }>(
@@ -99,7 +100,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
           user_id: user.id,
           email: user.email,
           admin: user.admin,
-          registered_on: iso(user.createdAt),
+          registered_on: user.registeredOn,
         },
       };
     };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import { healthSchema, jwksSchema } from './schemas.ts';
+import { markApiRoutes } from './security-headers.ts';
 
 export interface PublicRoutesDeps {
   accessTokens: AccessTokens;
@@ -12,6 +13,7 @@ export interface PublicRoutesDeps {
 /** JWKS for resource servers that verify tokens themselves, and the health check. */
 export function publicRoutes(deps: PublicRoutesDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    markApiRoutes(app);
     app.get('/.well-known/jwks.json', { schema: jwksSchema }, async (_request, reply) => {
       // Short cache: a rotated key appears within a minute; verifiers refetch on an unknown kid.
       reply.header('cache-control', 'public, max-age=60');

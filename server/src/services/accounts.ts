@@ -18,6 +18,8 @@ export interface PublicUser {
   email: string;
   admin: boolean;
   createdAt: number;
+  /** `createdAt` as ISO 8601 UTC, formatted once (the status answer is the hot path). */
+  registeredOn: string;
 }
 
 export interface AccountsOptions {
@@ -50,6 +52,7 @@ const toPublic = (user: UserRecord): PublicUser => ({
   email: user.email,
   admin: user.admin,
   createdAt: user.createdAt,
+  registeredOn: new Date(user.createdAt).toISOString(),
 });
 
 /** Registration, login and password change: the rules around the password. */

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import type { Database } from './database.ts';
 import { mapUnavailableErrors } from './map-unavailable-errors.ts';
@@ -15,21 +15,41 @@ export interface SqliteOptions {
   busyTimeoutMs: number;
 }
 
+/** Prepared statements kept per connection; the store's queries are a few dozen distinct texts. */
+const STATEMENT_CACHE_SIZE = 200;
+
 /**
  * Adapts node:sqlite (built into Node 24) to the database object Kysely's SqliteDialect expects:
  * statements with `reader`, `all`, `run` and `iterate`.
+ *
+ * Kysely asks for a new prepared statement on every query, and preparing (parsing and planning
+ * the SQL) cost more than running it: 12% of a refresh's profile against 10% for running the
+ * statements (docs/benchmarks.md). Statements are therefore kept by SQL text and reused;
+ * node:sqlite resets a statement before each `all` or `run`, and both finish before returning,
+ * so reuse is safe. `iterate` is lazy, so it gets a statement of its own.
  */
 function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
+  const statements = new Map<string, { statement: StatementSync; reader: boolean }>();
+  const args = (parameters: ReadonlyArray<unknown>) => parameters as SQLInputValue[];
   return {
     close: () => database.close(),
     prepare(sqlText) {
-      const statement = database.prepare(sqlText);
-      const args = (parameters: ReadonlyArray<unknown>) => parameters as SQLInputValue[];
+      let cached = statements.get(sqlText);
+      if (cached === undefined) {
+        const statement = database.prepare(sqlText);
+        cached = { statement, reader: statement.columns().length > 0 };
+        if (statements.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = statements.keys().next();
+          if (!oldest.done) statements.delete(oldest.value);
+        }
+        statements.set(sqlText, cached);
+      }
+      const { statement, reader } = cached;
       return {
-        reader: statement.columns().length > 0,
+        reader,
         all: (parameters) => statement.all(...args(parameters)),
         run: (parameters) => statement.run(...args(parameters)),
-        iterate: (parameters) => statement.iterate(...args(parameters)),
+        iterate: (parameters) => database.prepare(sqlText).iterate(...args(parameters)),
       };
     },
   };
