@@ -16,7 +16,7 @@ import { registerIpRateLimit } from './http/ip-rate-limit.ts';
 import { createOriginCheck } from './http/origin-check.ts';
 import { publicRoutes } from './http/public-routes.ts';
 import { createRefreshCookie } from './http/refresh-cookie.ts';
-import { apiHelmetOptions, registerSecurityHeaders } from './http/security-headers.ts';
+import { apiHelmetOptions, securityHeaders } from './http/security-headers.ts';
 import { registerWebApp } from './http/web-app.ts';
 import { type AccessTokens, createAccessTokens } from './services/access-tokens.ts';
 import { createAccounts } from './services/accounts.ts';
@@ -161,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   });
 
   const https = config.publicUrl.startsWith('https:');
-  registerSecurityHeaders(app, {
+  await app.register(securityHeaders, {
     document: {
       // The web app and the docs page load only their own files.
       contentSecurityPolicy: {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 
 declare module 'fastify' {
@@ -56,7 +57,8 @@ export function apiHelmetOptions(https: boolean): HelmetOptions {
 }
 
 /**
- * Helmet's security headers (OWASP HTTP Headers Cheat Sheet) on every answer, computed once.
+ * A Fastify plugin: helmet's security headers (OWASP HTTP Headers Cheat Sheet) on every answer,
+ * computed once.
  *
  * The headers depend only on the options, so helmet's middleware runs once at start-up against a
  * recording response, and each reply gets the recorded set. @fastify/helmet instead rebuilds the
@@ -65,19 +67,18 @@ export function apiHelmetOptions(https: boolean): HelmetOptions {
  * same headers. Routes with `config: { securityHeaders: 'api' }` get the `api` set, every other
  * answer (the web app, the docs page, 404s) the `document` set.
  */
-export function registerSecurityHeaders(
-  app: FastifyInstance,
-  options: { document: HelmetOptions; api: HelmetOptions },
-): void {
-  const documentHeaders = recordHelmetHeaders(options.document);
-  const apiHeaders = recordHelmetHeaders(options.api);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(
-      request.routeOptions.config.securityHeaders === 'api' ? apiHeaders : documentHeaders,
-    );
-    done();
-  });
-}
+export const securityHeaders = fastifyPlugin<{ document: HelmetOptions; api: HelmetOptions }>(
+  async (app, options) => {
+    const documentHeaders = recordHelmetHeaders(options.document);
+    const apiHeaders = recordHelmetHeaders(options.api);
+    app.addHook('onRequest', (request, reply, done) => {
+      const api = request.routeOptions.config.securityHeaders === 'api';
+      reply.headers(api ? apiHeaders : documentHeaders);
+      done();
+    });
+  },
+  { fastify: '5.x', name: 'latchkey-security-headers' },
+);
 
 /** Marks every route registered in this plugin's scope as a JSON API route. */
 export function markApiRoutes(app: FastifyInstance): void {
