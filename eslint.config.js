@@ -1,15 +1,19 @@
 // @ts-check
 import js from '@eslint/js';
+import angular from 'angular-eslint';
 import tseslint from 'typescript-eslint';
+
+const CODE = ['**/*.ts', '**/*.js', '**/*.mjs'];
 
 /** Rule 1 of docs/style: a library is imported in one folder only; dependencies point inward. */
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.angular/**', 'data/**', '**/coverage/**'] },
-  js.configs.recommended,
-  ...tseslint.configs.strict,
   {
+    // Code (not Angular's inline templates, which the template parser reads).
+    files: CODE,
+    extends: [js.configs.recommended, ...tseslint.configs.strict],
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': [
@@ -37,6 +41,22 @@ export default tseslint.config(
         message: 'http/ talks to services, not to SQL or crypto libraries.',
       },
     ]),
+  },
+  {
+    files: ['web/src/**/*.ts', 'packages/angular/src/**/*.ts'],
+    extends: [...angular.configs.tsRecommended],
+    processor: angular.processInlineTemplates,
+    rules: {
+      '@angular-eslint/component-selector': [
+        'error',
+        { type: 'element', prefix: 'app', style: 'kebab-case' },
+      ],
+    },
+  },
+  {
+    // Inline templates: Angular's template rules and its accessibility rules.
+    files: ['**/*.html'],
+    extends: [...angular.configs.templateRecommended, ...angular.configs.templateAccessibility],
   },
   {
     // Angular's own idioms: output<void>(), empty lifecycle classes.
