@@ -4,6 +4,12 @@ import { percentile } from './percentile.ts';
 /** One target of a load: where, and the sequence of requests each connection loops over. */
 export interface LoadSpec {
   baseUrl: string;
+  /**
+   * Further instances of the same service, loaded at the same time as baseUrl: the connections
+   * are split evenly over all of them (one autocannon per instance), and the figures are of the
+   * whole.
+   */
+  moreBaseUrls?: readonly string[];
   requests: autocannon.Request[];
   connections: number;
 }
@@ -85,15 +91,49 @@ export async function measureThroughput(
 }
 
 async function runLoad(spec: LoadSpec, durationSeconds: number) {
+  const baseUrls = [spec.baseUrl, ...(spec.moreBaseUrls ?? [])];
+  if (baseUrls.length === 1) {
+    return runOneLoad(spec.baseUrl, spec.requests, spec.connections, durationSeconds);
+  }
+  if (spec.connections % baseUrls.length !== 0) {
+    throw new Error(`${spec.connections} connections do not split evenly over ${baseUrls.length}`);
+  }
+  const runs = await Promise.all(
+    baseUrls.map((url) =>
+      runOneLoad(url, spec.requests, spec.connections / baseUrls.length, durationSeconds),
+    ),
+  );
+  const statusCodes: Record<string, { count: number }> = {};
+  for (const run of runs) {
+    for (const [code, { count }] of Object.entries(run.statusCodes)) {
+      statusCodes[code] = { count: (statusCodes[code]?.count ?? 0) + count };
+    }
+  }
+  return {
+    ok: runs.reduce((sum, run) => sum + run.ok, 0),
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    // They ran side by side for the same time: the rate of the whole is the sum over this.
+    seconds: runs.reduce((sum, run) => sum + run.seconds, 0) / runs.length,
+    latencies: runs.flatMap((run) => run.latencies),
+    statusCodes,
+  };
+}
+
+async function runOneLoad(
+  url: string,
+  requests: autocannon.Request[],
+  connections: number,
+  durationSeconds: number,
+) {
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: spec.baseUrl,
-        connections: spec.connections,
+        url,
+        connections,
         duration: durationSeconds,
         timeout: 10,
-        requests: spec.requests,
+        requests,
       },
       (error, outcome) => (error === null ? resolve(outcome) : reject(error)),
     );

@@ -18,6 +18,8 @@ export interface RunReport {
   overallChecks: TargetCheck[];
   /** Scenarios that did not run, and why. */
   skipped: string[];
+  /** Where the PostgreSQL scenarios ran; undefined when none did. */
+  postgres: string | undefined;
   totalSeconds: number;
   chartFile: string;
 }
@@ -146,6 +148,13 @@ export function renderReport(report: RunReport): string {
       'each time, median of 5.',
     '- The million-user database is seeded straight into SQLite (one prepared statement, one ' +
       'transaction, one argon2id hash shared by all) after the server created the schema.',
+    ...(report.postgres === undefined
+      ? []
+      : [
+          `- PostgreSQL: ${report.postgres}, on the same cores as the servers and the load ` +
+            'generator. Without fsync a commit does not wait for the disk, so writes (logins, ' +
+            'refreshes) cost less here than on a production database with the default settings.',
+        ]),
     ...(notes.length > 0 ? ['', '## Notes', '', ...notes.map((n) => `- ${n}`)] : []),
     '',
     readFileSync(FINDINGS_FILE, 'utf8').trim(),

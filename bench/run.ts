@@ -3,6 +3,11 @@
  * run, each target printed with its measured value and whether it is met; writes
  * docs/benchmarks.md and docs/benchmarks.svg. Exits 1 when a target is missed.
  *
+ * The PostgreSQL scenarios (refresh on PostgreSQL, scale-out) run on the database at DATABASE_URL
+ * when it is set, else on a throwaway cluster of the installed PostgreSQL, started when first
+ * needed and removed at the end, also on failure, Ctrl-C or the time limit. Where PostgreSQL is
+ * not installed they are skipped, and the run and the report say so.
+ *
  * `npm run bench -- --smoke`: status against the bare route only, about 2 s each, for CI; targets
  * are printed but not enforced, and no file is written.
  * `--only status,refresh`: the named scenarios only (no file written).
@@ -13,16 +18,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { findPostgresBinDir, INSTALL_HINT } from '../scripts/throwaway-postgres.ts';
+import { type BenchPostgres, externalBenchPostgres, startBenchPostgres } from './bench-postgres.ts';
 import { chartSvg } from './chart-svg.ts';
-import { formatMb } from './format-figures.ts';
+import { formatMb, formatMs, formatRate } from './format-figures.ts';
 import { machineInfo } from './machine-info.ts';
 import { killAllChildren } from './node-child.ts';
 import { allChecks, renderReport, type ScenarioOutcome } from './report.ts';
-import type { BenchSettings, Scenario, ScenarioContext } from './scenario.ts';
+import type { BenchSettings, Measurement, Scenario, ScenarioContext } from './scenario.ts';
 import { coldStart } from './scenarios/cold-start.ts';
 import { loginThroughput } from './scenarios/login-throughput.ts';
 import { millionUsers } from './scenarios/million-users.ts';
 import { refreshThroughput } from './scenarios/refresh-throughput.ts';
+import { scaleOut } from './scenarios/scale-out.ts';
 import { statusDuringLoginStorm } from './scenarios/status-during-login-storm.ts';
 import { statusThroughput } from './scenarios/status-throughput.ts';
 import { type Baseline, startBaseline } from './start-baseline.ts';
@@ -52,6 +60,8 @@ if (!Number.isInteger(hashConcurrency) || hashConcurrency < 1 || hashConcurrency
   process.exit(2);
 }
 const databaseUrl = process.env['DATABASE_URL']?.trim() || undefined;
+const postgresBinDir = databaseUrl === undefined ? findPostgresBinDir() : undefined;
+const hasPostgres = databaseUrl !== undefined || postgresBinDir !== undefined;
 const settings: BenchSettings = {
   smoke: args.smoke,
   warmupSeconds: 1,
@@ -61,7 +71,6 @@ const settings: BenchSettings = {
   loginConnections: 8,
   hashConcurrency,
   profileDir: args.profile ? mkdtempSync(join(tmpdir(), 'latchkey-bench-profiles-')) : undefined,
-  databaseUrl,
 };
 
 const scenarios: Scenario[] = args.smoke
@@ -71,34 +80,69 @@ const scenarios: Scenario[] = args.smoke
       statusThroughput,
       loginThroughput,
       refreshThroughput('SQLite'),
-      ...(databaseUrl === undefined ? [] : [refreshThroughput('PostgreSQL')]),
+      refreshThroughput('PostgreSQL'),
       statusDuringLoginStorm,
       millionUsers,
+      scaleOut,
     ];
-const skipped =
-  args.smoke || databaseUrl !== undefined
-    ? []
-    : ['POST /auth/refresh on PostgreSQL: skipped, DATABASE_URL is not set.'];
 const only = args.only?.split(',').map((s) => s.trim());
-const selected = only === undefined ? scenarios : scenarios.filter((s) => only.includes(s.id));
-if (only !== undefined && selected.length === 0) {
+const chosen = only === undefined ? scenarios : scenarios.filter((s) => only.includes(s.id));
+if (only !== undefined && chosen.length === 0) {
   process.stderr.write(`--only: no such scenario; known: ${scenarios.map((s) => s.id)}\n`);
   process.exit(2);
+}
+const selected = chosen.filter((s) => hasPostgres || s.needsPostgres !== true);
+const skipped = chosen
+  .filter((s) => !selected.includes(s))
+  .map((s) => `${s.title}: skipped, PostgreSQL is not installed on this machine.`);
+const postgresNeeded = selected.some((s) => s.needsPostgres === true);
+const skipNotice = `${INSTALL_HINT}\n${skipped.map((line) => `  ${line}\n`).join('')}`;
+if (selected.length === 0) {
+  process.stderr.write(`${skipNotice}Nothing left to run.\n`);
+  process.exit(1);
+}
+
+/** Started by the first scenario that asks for a database; removed at the end, whatever happens. */
+let postgresStart: Promise<BenchPostgres> | undefined;
+function benchPostgres(): Promise<BenchPostgres> {
+  if (postgresStart === undefined) {
+    if (databaseUrl !== undefined) {
+      postgresStart = Promise.resolve(externalBenchPostgres(databaseUrl));
+    } else if (postgresBinDir !== undefined) {
+      process.stdout.write(`  … starting a throwaway PostgreSQL from ${postgresBinDir}\n`);
+      postgresStart = startBenchPostgres(postgresBinDir);
+    } else {
+      return Promise.reject(new Error(INSTALL_HINT));
+    }
+  }
+  return postgresStart;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+
+/**
+ * For a signal or the time limit: ends every child, removes PostgreSQL (if started) and the
+ * servers' data, and exits.
+ */
+async function abort(exitCode: number): Promise<never> {
+  killAllChildren();
+  // A cluster still starting is awaited, so that it is removed too (its commands are bounded).
+  const postgres = await postgresStart?.catch(() => undefined);
+  postgres?.removeSync();
+  // Retried: a child killed a moment ago may still be writing there.
+  rmSync(workDir, { recursive: true, force: true, maxRetries: 3 });
+  process.exit(exitCode);
 }
 
 const watchdog = setTimeout(
   () => {
     process.stderr.write('The benchmark ran past its time limit; stopping.\n');
-    killAllChildren();
-    process.exit(1);
+    void abort(1);
   },
   args.smoke ? SMOKE_LIMIT_MS : RUN_LIMIT_MS,
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllChildren();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  });
+  process.once(signal, () => void abort(signal === 'SIGINT' ? 130 : 143));
 }
 
 const printCheck = (check: TargetCheck) =>
@@ -107,7 +151,12 @@ const printCheck = (check: TargetCheck) =>
       `(target ${formatLimit(check)}); ${check.detail}\n`,
   );
 
-const workDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+const printMeasurement = (m: Measurement) =>
+  process.stdout.write(
+    `  ${m.label}: ${formatRate(m.requestsPerSecond)}/s, p50 ${formatMs(m.p50Ms)}, ` +
+      `p99 ${formatMs(m.p99Ms)}\n`,
+  );
+
 let baseline: Baseline | undefined;
 const machine = machineInfo();
 const startedAt = performance.now();
@@ -120,6 +169,15 @@ try {
       `cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, load average ` +
       `${machine.loadAverageAtStart.toFixed(2)}\n`,
   );
+  if (skipped.length > 0) {
+    process.stdout.write(skipNotice);
+  } else if (postgresNeeded) {
+    process.stdout.write(
+      databaseUrl === undefined
+        ? `PostgreSQL: a throwaway cluster from ${postgresBinDir}, started when first needed.\n`
+        : 'PostgreSQL: the database at DATABASE_URL.\n',
+    );
+  }
   let dirs = 0;
   const context: ScenarioContext = {
     settings,
@@ -138,6 +196,9 @@ try {
       baseline ??= await startBaseline(bodyBytes);
       return baseline;
     },
+    async postgresDatabase() {
+      return (await benchPostgres()).newDatabase();
+    },
     log: (message) => process.stdout.write(`  … ${message}\n`),
   };
 
@@ -146,6 +207,8 @@ try {
     const result = await scenario.run(context);
     outcomes.push({ title: scenario.title, result });
     result.checks.forEach(printCheck);
+    // A scenario without a target (scale-out) still shows what it measured.
+    if (result.checks.length === 0) result.measurements.forEach(printMeasurement);
   }
 
   const memory = outcomes.flatMap((o) => o.result.memory);
@@ -162,7 +225,8 @@ try {
   ];
   process.stdout.write('\nMemory\n');
   overallChecks.forEach(printCheck);
-  for (const line of skipped) process.stdout.write(`\n${line}\n`);
+  for (const line of skipped) process.stdout.write(`\nNot run: ${line}\n`);
+  const postgres = await postgresStart;
 
   const report = {
     machine,
@@ -171,6 +235,7 @@ try {
     outcomes,
     overallChecks,
     skipped,
+    postgres: postgres?.description,
     totalSeconds: (performance.now() - startedAt) / 1000,
     chartFile: CHART_FILE,
   };
@@ -205,6 +270,10 @@ try {
 } finally {
   await baseline?.stop().catch(() => undefined);
   killAllChildren();
+  const postgres = await postgresStart?.catch(() => undefined);
+  await postgres?.remove().catch((error: unknown) => {
+    process.stderr.write(`warning: could not remove the throwaway PostgreSQL: ${String(error)}\n`);
+  });
   rmSync(workDir, { recursive: true, force: true });
   clearTimeout(watchdog);
   if (settings.profileDir !== undefined) {

@@ -16,8 +16,6 @@ export interface BenchSettings {
   hashConcurrency: number;
   /** Set: servers run with --cpu-prof and write their profiles here. */
   profileDir: string | undefined;
-  /** PostgreSQL for the scenarios that also run there; unset: they are skipped. */
-  databaseUrl: string | undefined;
 }
 
 export interface ScenarioContext {
@@ -26,6 +24,11 @@ export interface ScenarioContext {
   baseline(bodyBytes: number): Promise<Baseline>;
   /** A fresh, empty directory for one server's data, removed at the end of the run. */
   newDataDir(): string;
+  /**
+   * The URL of a PostgreSQL database for a scenario that needs one (PostgreSQL is started on
+   * first use); only called by scenarios with `needsPostgres`.
+   */
+  postgresDatabase(): Promise<string>;
   /** Unique to this run, so accounts never collide on a shared PostgreSQL database. */
   runId: string;
   log(message: string): void;
@@ -55,5 +58,7 @@ export interface ScenarioResult {
 export interface Scenario {
   id: string;
   title: string;
+  /** Runs on PostgreSQL: skipped, saying so, where PostgreSQL is not installed. */
+  needsPostgres?: boolean;
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }

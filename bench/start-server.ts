@@ -36,6 +36,11 @@ export interface StartServerOptions {
   hashConcurrency: number;
   /** Set: a PostgreSQL database instead of SQLite under dataDir. */
   databaseUrl?: string;
+  /**
+   * Set: PUBLIC_URL, the tokens' issuer. Instances sharing a database must agree on it, or each
+   * refuses the others' tokens (unset, each one's own address is its issuer).
+   */
+  publicUrl?: string;
   /** Set: the server runs with --cpu-prof and writes its profile here on exit. */
   profileDir?: string;
   /** How often /health is polled while waiting for the start. */
@@ -51,6 +56,7 @@ export async function startServer(options: StartServerOptions): Promise<BenchSer
     HASH_CONCURRENCY: String(options.hashConcurrency),
   };
   if (options.databaseUrl !== undefined) env['DATABASE_URL'] = options.databaseUrl;
+  if (options.publicUrl !== undefined) env['PUBLIC_URL'] = options.publicUrl;
   const nodeArgs =
     options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const child = spawnNodeChild(MAIN, { env, nodeArgs });

@@ -58,13 +58,14 @@ export function refreshThroughput(database: 'SQLite' | 'PostgreSQL'): Scenario {
   return {
     id: database === 'SQLite' ? 'refresh' : 'refresh-postgresql',
     title: `POST /auth/refresh on ${database} against the bare route`,
+    needsPostgres: database === 'PostgreSQL',
     async run(context) {
       const { settings } = context;
       const server = await startServer({
         dataDir: context.newDataDir(),
         hashConcurrency: settings.hashConcurrency,
         profileDir: settings.profileDir,
-        ...(database === 'PostgreSQL' ? { databaseUrl: settings.databaseUrl } : {}),
+        ...(database === 'PostgreSQL' ? { databaseUrl: await context.postgresDatabase() } : {}),
       });
       try {
         const runId = database === 'SQLite' ? context.runId : `${context.runId.slice(0, 5)}p`;
