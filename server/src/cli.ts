@@ -5,8 +5,7 @@
  *   rotate-keys   create a new signing key; older keys stay valid until their tokens expire
  */
 import { ConfigError, loadConfig } from './config.ts';
-import { createAccessTokens } from './services/access-tokens.ts';
-import { systemClock } from './services/clock.ts';
+import { createServices } from './services/create-services.ts';
 import { openStore } from './store/open-store.ts';
 
 const USAGE = `Usage: npm run latchkey -- <command>
@@ -28,16 +27,9 @@ async function run(command: string | undefined): Promise<number> {
     if (command === 'migrate') {
       process.stdout.write('Database is up to date.\n');
     } else {
-      const tokens = createAccessTokens({
-        store,
-        clock: systemClock,
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
-        ttlSeconds: config.accessTokenTtlSeconds,
-        clockToleranceSeconds: config.clockToleranceSeconds,
-      });
-      await tokens.loadKeys();
-      const kid = await tokens.rotateKeys();
+      const { accessTokens } = createServices({ config, store });
+      await accessTokens.loadKeys();
+      const kid = await accessTokens.rotateKeys();
       process.stdout.write(`New signing key ${kid} is active; older keys are retired.\n`);
     }
     return 0;

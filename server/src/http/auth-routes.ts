@@ -1,23 +1,14 @@
-import { type Credentials, MESSAGES, type PasswordChange } from '@latchkey/contract';
+import { MESSAGES, OPERATIONS, type SignedInBody, type TokenBody } from '@latchkey/contract';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError } from '../errors.ts';
-import type { Accounts } from '../services/accounts.ts';
+import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 import type { AccessClaims } from '../services/access-tokens.ts';
+import type { Accounts } from '../services/accounts.ts';
 import type { IssuedSession, Sessions } from '../services/sessions.ts';
 import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
+import { route } from './route.ts';
 import { markApiRoutes } from './security-headers.ts';
-import {
-  listSessionsSchema,
-  endOtherSessionsSchema,
-  endSessionSchema,
-  loginSchema,
-  logoutSchema,
-  passwordSchema,
-  refreshSchema,
-  registerSchema,
-  statusSchema,
-} from './schemas.ts';
 
 export interface AuthRoutesDeps {
   accounts: Accounts;
@@ -28,9 +19,12 @@ export interface AuthRoutesDeps {
 }
 
 const rateLimited = { rateLimit: {} };
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The `/auth` API. Registered under the `/auth` prefix; every answer is `no-store`. */
+/**
+ * The `/auth` API. Each route is registered from its operation in the contract (method, path,
+ * schemas), and the type provider checks every handler against that operation's answers.
+ */
 export function authRoutes(deps: AuthRoutesDeps) {
   const { accounts, sessions, refreshCookie, authenticate, assertCookieRequestAllowed } = deps;
 
@@ -42,136 +36,126 @@ export function authRoutes(deps: AuthRoutesDeps) {
     if (request.auth === null) throw new AuthError('missing_token');
     return request.auth;
   };
-  const sendSession = (
-    reply: FastifyReply,
-    status: number,
-    issued: IssuedSession,
-    message?: string,
-  ) => {
+  /** Sets the refresh cookie and returns the token body of a sign-in or refresh. */
+  const tokenBody = (reply: FastifyReply, issued: IssuedSession): TokenBody => {
     refreshCookie.set(reply, issued.refreshToken, issued.refreshMaxAgeSeconds);
-    return reply.code(status).send({
+    return {
       status: 'success',
-      ...(message === undefined ? {} : { message }),
       auth_token: issued.accessToken,
       token_type: 'Bearer',
       expires_in: issued.expiresInSeconds,
-    });
+    };
   };
+  const signedIn = (reply: FastifyReply, issued: IssuedSession, message: string): SignedInBody => ({
+    ...tokenBody(reply, issued),
+    message,
+  });
 
-  return async function plugin(app: FastifyInstance): Promise<void> {
+  return async function plugin(fastify: FastifyInstance): Promise<void> {
+    const app = fastify.withTypeProvider<JsonSchemaToTsProvider>();
     app.decorateRequest('auth', null);
     markApiRoutes(app);
-    // RFC 6749 §5.1: responses carrying tokens must not be cached; nothing under /auth should be.
-    app.addHook('onSend', async (_request, reply) => {
-      reply.header('cache-control', 'no-store');
+
+    app.route({
+      ...route(OPERATIONS.register),
+      config: rateLimited,
+      handler: async (request, reply) => {
+        const { email, password } = request.body;
+        const issued = await accounts.register(email, password, clientOf(request));
+        return reply.code(201).send(signedIn(reply, issued, MESSAGES.registered));
+      },
     });
 
-    app.post<{ Body: Credentials }>(
-      '/register',
-      { schema: registerSchema, config: rateLimited },
-      async (request, reply) => {
-        const issued = await accounts.register(
-          request.body.email,
-          request.body.password,
-          clientOf(request),
-        );
-        return sendSession(reply, 201, issued, MESSAGES.registered);
+    app.route({
+      ...route(OPERATIONS.logIn),
+      config: rateLimited,
+      handler: async (request, reply) => {
+        const { email, password } = request.body;
+        const issued = await accounts.logIn(email, password, clientOf(request));
+        return signedIn(reply, issued, MESSAGES.loggedIn);
       },
-    );
+    });
 
-    app.post<{ Body: Credentials }>(
-      '/login',
-      { schema: loginSchema, config: rateLimited },
-      async (request, reply) => {
-        const issued = await accounts.logIn(
-          request.body.email,
-          request.body.password,
-          clientOf(request),
-        );
-        return sendSession(reply, 200, issued, MESSAGES.loggedIn);
-      },
-    );
-
-    const status = async (request: FastifyRequest) => {
-      const user = await accounts.findUser(claimsOf(request).sub);
-      return {
-        status: 'success',
-        data: {
-          user_id: user.id,
-          email: user.email,
-          admin: user.admin,
-          registered_on: user.registeredOn,
+    for (const operation of [OPERATIONS.getStatus, OPERATIONS.getUser]) {
+      app.route({
+        ...route(operation),
+        preHandler: authenticate,
+        handler: async (request) => {
+          const user = await accounts.findUser(claimsOf(request).sub);
+          return {
+            status: 'success',
+            data: {
+              user_id: user.id,
+              email: user.email,
+              admin: user.admin,
+              registered_on: user.registeredOn,
+            },
+          } as const;
         },
-      };
-    };
-    app.get('/status', { schema: statusSchema, preHandler: authenticate }, status);
-    app.get(
-      '/user',
-      { schema: { ...statusSchema, summary: 'Alias of /auth/status' }, preHandler: authenticate },
-      status,
-    );
+      });
+    }
 
-    app.post('/refresh', { schema: refreshSchema, config: rateLimited }, async (request, reply) => {
-      assertCookieRequestAllowed(request);
-      const token = refreshCookie.read(request);
-      try {
-        if (token === undefined) throw new AuthError('invalid_refresh_token');
-        return sendSession(reply, 200, await sessions.refresh(token));
-      } catch (error) {
-        if (error instanceof AuthError && error.code === 'invalid_refresh_token')
-          refreshCookie.clear(reply);
-        throw error;
-      }
-    });
-
-    app.post('/logout', { schema: logoutSchema }, async (request, reply) => {
-      const cookieToken = refreshCookie.read(request);
-      let claims: AccessClaims | undefined;
-      let bearerError: unknown;
-      try {
-        const token = bearerToken(request.headers.authorization);
-        if (token !== undefined) claims = await sessions.authenticate(token);
-      } catch (error) {
-        bearerError = error;
-      }
-      if (claims === undefined && cookieToken === undefined)
-        throw bearerError ?? new AuthError('missing_token');
-
-      let ended = false;
-      if (claims !== undefined) ended = await sessions.end(claims.sub, claims.sid);
-      if (cookieToken !== undefined) {
-        // The cookie alone authenticates this request unless a valid bearer token came with it.
-        if (claims === undefined) assertCookieRequestAllowed(request);
-        ended = (await sessions.endByRefreshToken(cookieToken)) || ended;
-      }
-      refreshCookie.clear(reply);
-      if (!ended && claims === undefined)
-        throw bearerError ?? new AuthError('invalid_refresh_token');
-      return { status: 'success', message: MESSAGES.loggedOut };
-    });
-
-    app.post<{ Body: PasswordChange }>(
-      '/password',
-      { schema: passwordSchema, preHandler: authenticate },
-      async (request) => {
-        const { sub, sid } = claimsOf(request);
-        await accounts.changePassword(
-          sub,
-          sid,
-          request.body.current_password,
-          request.body.new_password,
-        );
-        return {
-          status: 'success',
-          message: 'Password changed. Your other sessions have been signed out.',
-        };
+    app.route({
+      ...route(OPERATIONS.refresh),
+      config: rateLimited,
+      handler: async (request, reply) => {
+        assertCookieRequestAllowed(request);
+        const token = refreshCookie.read(request);
+        try {
+          if (token === undefined) throw new AuthError('invalid_refresh_token');
+          return tokenBody(reply, await sessions.refresh(token));
+        } catch (error) {
+          if (error instanceof AuthError && error.code === 'invalid_refresh_token')
+            refreshCookie.clear(reply);
+          throw error;
+        }
       },
-    );
+    });
 
-    app.get(
-      '/sessions',
-      { schema: listSessionsSchema, preHandler: authenticate },
-      async (request) => {
+    app.route({
+      ...route(OPERATIONS.logOut),
+      handler: async (request, reply) => {
+        const cookieToken = refreshCookie.read(request);
+        let claims: AccessClaims | undefined;
+        let bearerError: unknown;
+        try {
+          const token = bearerToken(request.headers.authorization);
+          if (token !== undefined) claims = await sessions.authenticate(token);
+        } catch (error) {
+          bearerError = error;
+        }
+        if (claims === undefined && cookieToken === undefined)
+          throw bearerError ?? new AuthError('missing_token');
+
+        let ended = false;
+        if (claims !== undefined) ended = await sessions.end(claims.sub, claims.sid);
+        if (cookieToken !== undefined) {
+          // The cookie alone authenticates this request unless a valid bearer token came with it.
+          if (claims === undefined) assertCookieRequestAllowed(request);
+          ended = (await sessions.endByRefreshToken(cookieToken)) || ended;
+        }
+        refreshCookie.clear(reply);
+        if (!ended && claims === undefined)
+          throw bearerError ?? new AuthError('invalid_refresh_token');
+        return { status: 'success', message: MESSAGES.loggedOut } as const;
+      },
+    });
+
+    app.route({
+      ...route(OPERATIONS.changePassword),
+      preHandler: authenticate,
+      handler: async (request) => {
+        const { sub, sid } = claimsOf(request);
+        const { current_password, new_password } = request.body;
+        await accounts.changePassword(sub, sid, current_password, new_password);
+        return { status: 'success', message: MESSAGES.passwordChanged } as const;
+      },
+    });
+
+    app.route({
+      ...route(OPERATIONS.listSessions),
+      preHandler: authenticate,
+      handler: async (request) => {
         const { sub, sid } = claimsOf(request);
         const live = await sessions.listLive(sub);
         return {
@@ -185,30 +169,30 @@ export function authRoutes(deps: AuthRoutesDeps) {
             ip: s.ip,
             current: s.id === sid,
           })),
-        };
+        } as const;
       },
-    );
+    });
 
-    app.delete<{ Params: { id: string } }>(
-      '/sessions/:id',
-      { schema: endSessionSchema, preHandler: authenticate },
-      async (request, reply) => {
+    app.route({
+      ...route(OPERATIONS.endSession),
+      preHandler: authenticate,
+      handler: async (request, reply) => {
         const { sub, sid } = claimsOf(request);
         if (!(await sessions.end(sub, request.params.id))) {
-          throw new AuthError('not_found', { message: 'No such session.' });
+          throw new AuthError('not_found', { message: CAUSE_MESSAGES.noSuchSession });
         }
         if (request.params.id === sid) {
           refreshCookie.clear(reply);
-          return { status: 'success', message: MESSAGES.loggedOut };
+          return { status: 'success', message: MESSAGES.loggedOut } as const;
         }
-        return { status: 'success', message: 'Session ended.' };
+        return { status: 'success', message: MESSAGES.sessionEnded } as const;
       },
-    );
+    });
 
-    app.delete(
-      '/sessions',
-      { schema: endOtherSessionsSchema, preHandler: authenticate },
-      async (request) => {
+    app.route({
+      ...route(OPERATIONS.endOtherSessions),
+      preHandler: authenticate,
+      handler: async (request) => {
         const { sub, sid } = claimsOf(request);
         const ended = await sessions.endOthers(sub, sid);
         return {
@@ -218,8 +202,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
               ? 'Signed out of 1 other session.'
               : `Signed out of ${ended} other sessions.`,
           data: { ended },
-        };
+        } as const;
       },
-    );
+    });
   };
 }

@@ -1,50 +1,13 @@
-import { type ErrorCode, type FailureBody, MESSAGES } from '@latchkey/contract';
+import { ERROR_STATUS, type ErrorCode, type FailureBody } from '@latchkey/contract';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError } from '../errors.ts';
+import { AuthError, ERROR_MESSAGES } from '../errors.ts';
 
-/** The one status table: every error code maps to exactly one HTTP status. */
-export const STATUS_BY_CODE = {
-  bad_request: 400,
-  validation_failed: 400,
-  unsupported_media_type: 415,
-  payload_too_large: 413,
-  not_found: 404,
-  method_not_allowed: 405,
-  email_taken: 409,
-  invalid_credentials: 401,
-  missing_token: 401,
-  invalid_token: 401,
-  token_expired: 401,
-  token_revoked: 401,
-  invalid_refresh_token: 401,
-  origin_rejected: 403,
-  rate_limited: 429,
-  request_header_too_large: 431,
-  service_unavailable: 503,
-  internal_error: 500,
-} as const satisfies Record<ErrorCode, number>;
-
-const DEFAULT_MESSAGES = {
-  bad_request: 'The request could not be read.',
-  validation_failed: 'Some fields are missing or invalid.',
-  unsupported_media_type: 'Send the body as JSON with Content-Type: application/json.',
-  payload_too_large: 'The request body is larger than 16 KiB.',
-  not_found: 'Nothing here.',
-  method_not_allowed: 'This method is not allowed here.',
-  email_taken: MESSAGES.emailTaken,
-  invalid_credentials: MESSAGES.invalidCredentials,
-  missing_token: MESSAGES.missingToken,
-  invalid_token: MESSAGES.invalidToken,
-  token_expired: MESSAGES.tokenExpired,
-  token_revoked: MESSAGES.tokenRevoked,
-  invalid_refresh_token: 'Your session has ended. Please log in again.',
-  origin_rejected: 'This request must come from the app’s own origin.',
-  rate_limited: 'Too many requests. Try again later.',
-  request_header_too_large: 'The request headers are too large.',
-  service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
-  internal_error: 'Something went wrong on our side.',
-} as const satisfies Record<ErrorCode, string>;
+/**
+ * The one status table: every error code maps to exactly one HTTP status. It is part of the wire,
+ * so it lives in the contract (the OpenAPI document enumerates each status's codes from it).
+ */
+export const STATUS_BY_CODE = ERROR_STATUS satisfies Record<ErrorCode, number>;
 
 /** Codes whose 401 invites the client to present a bearer token (RFC 6750 §3). */
 const BEARER_CHALLENGE_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -128,7 +91,7 @@ export function sendFailure(reply: FastifyReply, error: AuthError): FastifyReply
   const body: FailureBody = {
     status: 'fail',
     code: error.code,
-    message: error.hasCustomMessage ? error.message : DEFAULT_MESSAGES[error.code],
+    message: error.message,
   };
   if (error.fields !== undefined) body.fields = error.fields;
   if (BEARER_CHALLENGE_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer');
@@ -171,7 +134,7 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
   const body = JSON.stringify({
     status: 'fail',
     code,
-    message: DEFAULT_MESSAGES[code],
+    message: ERROR_MESSAGES[code],
   } satisfies FailureBody);
   const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
   socket.end(

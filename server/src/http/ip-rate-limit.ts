@@ -1,34 +1,28 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { AuthError } from '../errors.ts';
-import type { Clock } from '../services/clock.ts';
-import type { Store } from '../store/store.ts';
+import type { Throttle } from '../services/throttle.ts';
 
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /**
- * A store for @fastify/rate-limit that keeps its counts in the database, so every instance that
- * shares the database shares the limit (the plugin's own stores are per process, or Redis).
+ * A store for @fastify/rate-limit that counts through the throttle service, so every instance
+ * that shares the database shares the limit (the plugin's own stores are per process, or Redis).
  */
-function databaseStore(store: Store, clock: Clock) {
+function throttleStore(throttle: Throttle) {
   const counterStore = {
     incr(key: string, callback: IncrCallback, timeWindow: number) {
-      const now = clock.now();
-      store
-        .hitCounter(`ip:${key}`, timeWindow, now)
-        .then((state) =>
-          callback(null, { current: state.count, ttl: Math.max(0, state.windowEndsAt - now) }),
-        )
-        .catch((error: unknown) =>
-          callback(error instanceof Error ? error : new Error(String(error))),
-        );
+      throttle.hit(`ip:${key}`, timeWindow).then(
+        (hit) => callback(null, { current: hit.count, ttl: hit.retryAfterSeconds * 1000 }),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
     },
     child() {
       return counterStore;
     },
   };
   // The plugin instantiates the store with `new`; returning an object from a constructor is allowed.
-  return function DatabaseRateLimitStore() {
+  return function ThrottleRateLimitStore() {
     return counterStore;
   };
 }
@@ -40,14 +34,14 @@ function databaseStore(store: Store, clock: Clock) {
  */
 export async function registerIpRateLimit(
   app: FastifyInstance,
-  options: { perMinute: number; store: Store; clock: Clock },
+  options: { perMinute: number; throttle: Throttle },
 ): Promise<void> {
   if (options.perMinute === 0) return;
   await app.register(rateLimit, {
     global: false,
     max: options.perMinute,
     timeWindow: 60_000,
-    store: databaseStore(options.store, options.clock) as never,
+    store: throttleStore(options.throttle) as never,
     keyGenerator: (request) => `${request.routeOptions.url ?? ''}:${request.ip}`,
     addHeadersOnExceeding: {
       'x-ratelimit-limit': false,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
+import { apiHelmetOptions, documentHelmetOptions } from './content-security-policy.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -10,8 +11,31 @@ declare module 'fastify' {
   }
 }
 
+type HeaderSet = Readonly<Record<string, string>>;
+
+/** The header sets of every answer, computed once from helmet (the one source). */
+export interface SecurityHeaderSets {
+  /** The web app, the docs page, and anything else that is not JSON. */
+  document: HeaderSet;
+  /** JSON answers. */
+  api: HeaderSet;
+  /** JSON answers under `/auth` and `/admin`: the API set, never cached. */
+  privateApi: HeaderSet;
+}
+
+/**
+ * RFC 6749 §5.1 and RFC 9111 §5.2.2.5: answers that carry tokens must not be stored by any
+ * cache; nothing under `/auth` or `/admin` should be, 404s included (v2 contract).
+ */
+const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+/** Paths whose every answer is private: `/auth` and `/admin`, and everything below them. */
+export function isPrivateApiPath(url: string): boolean {
+  return /^\/(auth|admin)(\/|\?|#|$)/.test(url);
+}
+
 /** Runs helmet's middleware once against a recording response and returns the headers it set. */
-function recordHelmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
+function recordHelmetHeaders(options: HelmetOptions): HeaderSet {
   const recorded = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -30,52 +54,38 @@ function recordHelmetHeaders(options: HelmetOptions): Readonly<Record<string, st
   return Object.freeze(Object.fromEntries(recorded));
 }
 
-/**
- * The headers OWASP's REST Security Cheat Sheet ("Security headers") asks of JSON API answers:
- * nothing may be loaded or framed (`default-src 'none'; frame-ancestors 'none'`, X-Frame-Options
- * DENY), no MIME sniffing, no referrer, HSTS over HTTPS. The document-only headers (cross-origin
- * isolation, DNS prefetch, IE download options, Flash policies…) mean nothing for JSON and cost
- * about a quarter of a status check's time (docs/benchmarks.md), so API routes leave them out.
- */
-export function apiHelmetOptions(https: boolean): HelmetOptions {
+/** Computes every header set once, for a server reached over https or not. */
+export function createSecurityHeaderSets(https: boolean): SecurityHeaderSets {
+  const api = recordHelmetHeaders(apiHelmetOptions(https));
   return {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-    crossOriginOpenerPolicy: false,
-    crossOriginResourcePolicy: false,
-    originAgentCluster: false,
-    referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: https,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xFrameOptions: { action: 'deny' },
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false,
+    document: recordHelmetHeaders(documentHelmetOptions(https)),
+    api,
+    privateApi: Object.freeze({ ...api, ...NO_STORE }),
   };
 }
 
 /**
  * A Fastify plugin: helmet's security headers (OWASP HTTP Headers Cheat Sheet) on every answer,
- * computed once.
+ * computed once, and `Cache-Control: no-store` on every `/auth` and `/admin` answer. This hook is
+ * the one home of both rules: answers given before any hook runs (router errors) use the same
+ * `privateApi` set.
  *
  * The headers depend only on the options, so helmet's middleware runs once at start-up against a
  * recording response, and each reply gets the recorded set. @fastify/helmet instead rebuilds the
  * middleware on every request, parsing every CSP directive again: about half of the server's CPU
  * time per `/auth/status` request went there (docs/benchmarks.md). Same library, same options,
- * same headers. Routes with `config: { securityHeaders: 'api' }` get the `api` set, every other
- * answer (the web app, the docs page, 404s) the `document` set.
+ * same headers. Answers under `/auth` and `/admin`, and routes with
+ * `config: { securityHeaders: 'api' }`, get the API set; every other answer the document set.
  */
-export const securityHeaders = fastifyPlugin<{ document: HelmetOptions; api: HelmetOptions }>(
-  async (app, options) => {
-    const documentHeaders = recordHelmetHeaders(options.document);
-    const apiHeaders = recordHelmetHeaders(options.api);
-    app.addHook('onRequest', (request, reply, done) => {
-      const api = request.routeOptions.config.securityHeaders === 'api';
-      reply.headers(api ? apiHeaders : documentHeaders);
-      done();
+export const securityHeaders = fastifyPlugin<{ sets: SecurityHeaderSets }>(
+  (app, { sets }, done) => {
+    app.addHook('onRequest', (request, reply, next) => {
+      if (isPrivateApiPath(request.url)) reply.headers(sets.privateApi);
+      else if (request.routeOptions.config.securityHeaders === 'api') reply.headers(sets.api);
+      else reply.headers(sets.document);
+      next();
     });
+    done();
   },
   { fastify: '5.x', name: 'latchkey-security-headers' },
 );

@@ -62,16 +62,19 @@ export interface AccessTokens {
    * Public keys of every key whose tokens may still be valid (RFC 7517 JWK Set), re-read from the
    * database when the last read is over a second old, so a rotation made elsewhere shows at once.
    */
-  jwks(): Promise<{ keys: JWK[] }>;
+  jwks(): Promise<{ keys: PublicJwk[] }>;
   /** Creates a new signing key and retires the others (they stay in the JWKS until their tokens expire). */
   rotateKeys(): Promise<string>;
 }
+
+/** A public key as the JWKS publishes it: always with its type and kid (RFC 7517 §4.1, §4.5). */
+export type PublicJwk = JWK & { kty: string; kid: string };
 
 interface LoadedKey {
   record: SigningKeyRecord;
   publicKey: CryptoKey;
   privateKey: CryptoKey;
-  publicJwk: JWK;
+  publicJwk: PublicJwk;
 }
 
 /** Generates an Ed25519 key pair and the record that stores it; the kid is its RFC 7638 thumbprint. */
@@ -107,7 +110,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   let lastLoadAt = Number.NEGATIVE_INFINITY;
 
   const importKey = async (record: SigningKeyRecord): Promise<LoadedKey> => {
-    const publicJwk = JSON.parse(record.publicJwk) as JWK;
+    const publicJwk = JSON.parse(record.publicJwk) as PublicJwk;
     return {
       record,
       publicJwk,

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { AuthError } from '../errors.ts';
-import type { Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import { CAUSE_MESSAGES } from '../errors.ts';
+import type { Throttle } from './throttle.ts';
 
 export interface LoginThrottleOptions {
-  store: Store;
-  clock: Clock;
+  throttle: Throttle;
   maxFailures: number;
   windowSeconds: number;
 }
@@ -22,31 +20,21 @@ export interface LoginThrottle {
  * Per-account throttling of password guesses (OWASP Authentication Cheat Sheet, "Protect against
  * automated attacks"): after `maxFailures` failures within `windowSeconds` of the first one, the
  * email is refused until the window ends, whatever the password. Unknown emails are counted the
- * same way, so a 429 says nothing about whether an account exists. Counts live in the database,
- * so every instance sees the same ones.
+ * same way, so a 429 says nothing about whether an account exists. Counts live in the database
+ * (through the throttle service), so every instance sees the same ones.
  */
 export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
-  const { store, clock } = options;
+  const { throttle } = options;
   // Counters are keyed by a digest of the email: a fixed-length key whatever the client sends (a
   // NUL character cannot even be stored in PostgreSQL text), and no email address in the table.
   const keyOf = (email: string) =>
     `login:${createHash('sha256').update(email).digest('base64url')}`;
   return {
-    async assertAllowed(email) {
-      const now = clock.now();
-      const counter = await store.readCounter(keyOf(email), now);
-      if (counter !== undefined && counter.count >= options.maxFailures) {
-        throw new AuthError('rate_limited', {
-          message: 'Too many failed attempts for this account. Try again later.',
-          retryAfterSeconds: Math.max(1, Math.ceil((counter.windowEndsAt - now) / 1000)),
-        });
-      }
-    },
+    assertAllowed: (email) =>
+      throttle.assertBelow(keyOf(email), options.maxFailures, CAUSE_MESSAGES.accountThrottled),
     async recordFailure(email) {
-      await store.hitCounter(keyOf(email), options.windowSeconds * 1000, clock.now());
+      await throttle.hit(keyOf(email), options.windowSeconds * 1000);
     },
-    async reset(email) {
-      await store.deleteCounter(keyOf(email));
-    },
+    reset: (email) => throttle.clear(keyOf(email)),
   };
 }

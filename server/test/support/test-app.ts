@@ -1,7 +1,10 @@
+import type { SessionData } from '@latchkey/contract';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/services/clock.ts';
+import type { Services } from '../../src/services/create-services.ts';
+import { createPasswordHasher, type PasswordHasher } from '../../src/services/password-hasher.ts';
 import type { Store } from '../../src/store/store.ts';
 import { openTestStore } from './test-database.ts';
 
@@ -24,6 +27,8 @@ export function createTestClock(start = Date.parse('2026-06-01T12:00:00Z')): Tes
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The app's services: tests run background work by hand (`revocations.poll()`, …). */
+  services: Services;
   store: Store;
   clock: TestClock;
   config: Readonly<Config>;
@@ -38,7 +43,23 @@ export interface TestAppOptions {
   clock?: TestClock;
   /** Keep the store open on close (the caller owns it). */
   keepStore?: boolean;
+  /**
+   * `real`: argon2id with the configured parameters (the OWASP floor by default), as the server
+   * runs. Default `fast`: argon2id at its smallest cost, so suites about everything but hashing
+   * do not spend most of their time hashing. password-hashing.test.ts keeps the real one.
+   */
+  hasher?: 'fast' | 'real';
 }
+
+/**
+ * argon2id through the same code as the server, at a cost about 200 times lower (64 KiB, one
+ * pass): the same PHC strings, verification and dummy-hash path, in about 0.1 ms. Tests only: the
+ * configuration refuses anything below the OWASP floor.
+ */
+export const fastTestHasher: PasswordHasher = createPasswordHasher(
+  { memoryKib: 64, iterations: 1, parallelism: 1 },
+  2,
+);
 
 /**
  * No web app unless a test asks for one (WEB_DIR): whether web/dist happens to be built on this
@@ -46,15 +67,17 @@ export interface TestAppOptions {
  */
 const NO_WEB_APP = new URL('./no-web-app/', import.meta.url).pathname;
 
-/** The real app with real argon2id and a real database, driven through `app.inject()`. */
+/** The real app on a real database, driven through `app.inject()`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ RATE_LIMIT_PER_IP: '0', WEB_DIR: NO_WEB_APP, ...options.env });
   const store = options.store ?? (await openTestStore());
   const clock = options.clock ?? createTestClock();
-  const { app } = await buildApp({ config, store, clock });
+  const hasher = options.hasher === 'real' ? undefined : fastTestHasher;
+  const { app, services } = await buildApp({ config, store, clock, hasher });
   await app.ready();
   return {
     app,
+    services,
     store,
     clock,
     config,
@@ -193,22 +216,11 @@ export function logoutWithBearer(app: FastifyInstance, token: string) {
   return app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
 }
 
-/** One row of GET /auth/sessions. */
-export interface SessionView {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-}
-
 /** GET /auth/sessions with a bearer token; throws unless it answers 200. */
-export async function listSessions(app: FastifyInstance, token: string): Promise<SessionView[]> {
+export async function listSessions(app: FastifyInstance, token: string): Promise<SessionData[]> {
   const res = await app.inject({ method: 'GET', url: '/auth/sessions', headers: bearer(token) });
   if (res.statusCode !== 200) {
     throw new Error(`GET /auth/sessions failed: ${res.statusCode} ${res.body}`);
   }
-  return json(res).data as SessionView[];
+  return json(res).data as SessionData[];
 }

@@ -1,0 +1,32 @@
+/**
+ * Messages fixed by the contract (clients of the original flask-jwt-auth API match on them), and
+ * the other success messages of the API, so each is written once.
+ *
+ * @example
+ * ```ts
+ * if (body.message === MESSAGES.loggedIn) showWelcome();
+ * ```
+ */
+export const MESSAGES = {
+  registered: 'Successfully registered.',
+  loggedIn: 'Successfully logged in.',
+  loggedOut: 'Successfully logged out.',
+  invalidCredentials: 'Invalid email or password.',
+  emailTaken: 'User already exists. Please log in.',
+  missingToken: 'Provide a valid auth token.',
+  invalidToken: 'Invalid token. Please log in again.',
+  tokenExpired: 'Signature expired. Please log in again.',
+  tokenRevoked: 'Token revoked. Please log in again.',
+  passwordChanged: 'Password changed. Your other sessions have been signed out.',
+  sessionEnded: 'Session ended.',
+} as const;
+
+/**
+ * The refresh cookie's name; it is HttpOnly, so a browser app never reads it.
+ *
+ * @example
+ * ```ts
+ * reply.setCookie(REFRESH_COOKIE_NAME, token, attributes);
+ * ```
+ */
+export const REFRESH_COOKIE_NAME = 'latchkey_refresh';

@@ -1,0 +1,298 @@
+/**
+ * The JSON Schemas of every body on the wire, written once (`as const`) with their TypeScript
+ * types derived from them (json-schema-to-ts, type-only: nothing of it reaches a browser bundle).
+ * The server validates requests and serializes answers with these schemas, the OpenAPI document is
+ * made from them, and clients and tests use the derived types.
+ *
+ * Request bodies stay open (unknown fields are ignored, docs/api.md); answers are closed, so a
+ * field the server does not document cannot leak out (the serializer drops it).
+ */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * Body of `POST /auth/register` and `POST /auth/login`. Shape only: what makes an email or a
+ * password acceptable is checked by the server, which answers with readable field messages.
+ *
+ * @example
+ * ```ts
+ * const body: Credentials = { email: 'ada@example.com', password: 'correct horse battery' };
+ * ```
+ */
+export const credentialsSchema = {
+  type: 'object',
+  required: ['email', 'password'],
+  properties: {
+    email: { type: 'string', maxLength: 1024, description: 'Trimmed and compared lower-case.' },
+    password: { type: 'string', description: '8 to 256 characters; never truncated.' },
+  },
+  examples: [{ email: 'ada@example.com', password: 'correct horse battery staple' }],
+} as const satisfies JSONSchema;
+/** @see credentialsSchema */
+export type Credentials = FromSchema<typeof credentialsSchema>;
+
+/**
+ * Body of `POST /auth/password`.
+ *
+ * @example
+ * ```ts
+ * const body: PasswordChange = { current_password: 'old one', new_password: 'a new long one' };
+ * ```
+ */
+export const passwordChangeSchema = {
+  type: 'object',
+  required: ['current_password', 'new_password'],
+  properties: {
+    current_password: { type: 'string' },
+    new_password: { type: 'string', description: '8 to 256 characters, not a common password.' },
+  },
+  examples: [
+    {
+      current_password: 'correct horse battery staple',
+      new_password: 'a brand new battery staple',
+    },
+  ],
+} as const satisfies JSONSchema;
+/** @see passwordChangeSchema */
+export type PasswordChange = FromSchema<typeof passwordChangeSchema>;
+
+const success = { type: 'string', const: 'success' } as const;
+
+const tokenProperties = {
+  status: success,
+  message: { type: 'string' },
+  auth_token: { type: 'string', description: 'JWT access token; keep it in memory only.' },
+  token_type: { type: 'string', const: 'Bearer' },
+  expires_in: { type: 'integer', description: 'Lifetime of auth_token in seconds.' },
+} as const;
+
+/**
+ * A freshly issued access token (register, login, refresh); sign-ins add a `message`.
+ *
+ * @example
+ * ```ts
+ * headers.set('Authorization', `${res.token_type} ${res.auth_token}`);
+ * ```
+ */
+export const tokenBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'auth_token', 'token_type', 'expires_in'],
+  properties: tokenProperties,
+} as const satisfies JSONSchema;
+/** @see tokenBodySchema */
+export type TokenBody = FromSchema<typeof tokenBodySchema>;
+
+/**
+ * The answer to a sign-in (register, login): a token body with its fixed message.
+ *
+ * @example
+ * ```ts
+ * if (body.message === MESSAGES.loggedIn) store(body.auth_token);
+ * ```
+ */
+export const signedInBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'message', 'auth_token', 'token_type', 'expires_in'],
+  properties: tokenProperties,
+} as const satisfies JSONSchema;
+/** @see signedInBodySchema */
+export type SignedInBody = FromSchema<typeof signedInBodySchema>;
+
+/**
+ * A success that carries only a message (logout, session deletion, password change).
+ *
+ * @example
+ * ```ts
+ * const ok: MessageBody = { status: 'success', message: 'Successfully logged out.' };
+ * ```
+ */
+export const messageBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'message'],
+  properties: { status: success, message: { type: 'string' } },
+} as const satisfies JSONSchema;
+/** @see messageBodySchema */
+export type MessageBody = FromSchema<typeof messageBodySchema>;
+
+/**
+ * The signed-in user, as `GET /auth/status` returns it.
+ *
+ * @example
+ * ```ts
+ * const since = new Date(user.registered_on);
+ * ```
+ */
+export const userDataSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user_id', 'email', 'admin', 'registered_on'],
+  properties: {
+    user_id: { type: 'string', description: "Equals the access token's sub claim." },
+    email: { type: 'string' },
+    admin: { type: 'boolean' },
+    registered_on: { type: 'string', format: 'date-time', description: 'ISO 8601, UTC.' },
+  },
+} as const satisfies JSONSchema;
+/** @see userDataSchema */
+export type UserData = FromSchema<typeof userDataSchema>;
+
+/**
+ * Body of `GET /auth/status`.
+ *
+ * @example
+ * ```ts
+ * const { data } = (await res.json()) as StatusBody;
+ * ```
+ */
+export const statusBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data'],
+  properties: { status: success, data: userDataSchema },
+} as const satisfies JSONSchema;
+/** @see statusBodySchema */
+export type StatusBody = FromSchema<typeof statusBodySchema>;
+
+/**
+ * One session of the signed-in user (`GET /auth/sessions`). Times are ISO 8601, UTC.
+ *
+ * @example
+ * ```ts
+ * const others = body.data.filter((s: SessionData) => !s.current);
+ * ```
+ */
+export const sessionDataSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'ip', 'current'],
+  properties: {
+    id: { type: 'string', description: "Equals the sid claim of this session's access tokens." },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: 'string', format: 'date-time', description: 'Last sign-in or refresh.' },
+    expires_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When the session ends unless it is refreshed before.',
+    },
+    user_agent: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'] },
+    current: {
+      type: 'boolean',
+      description: 'True for the session of the token that made the request.',
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see sessionDataSchema */
+export type SessionData = FromSchema<typeof sessionDataSchema>;
+
+/**
+ * Body of `GET /auth/sessions`.
+ *
+ * @example
+ * ```ts
+ * const { data } = (await res.json()) as SessionsBody;
+ * ```
+ */
+export const sessionsBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data'],
+  properties: { status: success, data: { type: 'array', items: sessionDataSchema } },
+} as const satisfies JSONSchema;
+/** @see sessionsBodySchema */
+export type SessionsBody = FromSchema<typeof sessionsBodySchema>;
+
+/**
+ * Body of `DELETE /auth/sessions`: how many other sessions ended.
+ *
+ * @example
+ * ```ts
+ * console.log(`${body.data.ended} sessions signed out`);
+ * ```
+ */
+export const endedBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'message', 'data'],
+  properties: {
+    status: success,
+    message: { type: 'string' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ended'],
+      properties: { ended: { type: 'integer', minimum: 0 } },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see endedBodySchema */
+export type EndedBody = FromSchema<typeof endedBodySchema>;
+
+/**
+ * Path parameters naming one session.
+ *
+ * @example
+ * ```ts
+ * const url = `/auth/sessions/${encodeURIComponent(params.id)}`;
+ * ```
+ */
+export const sessionIdParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'A session id from GET /auth/sessions.' } },
+} as const satisfies JSONSchema;
+/** @see sessionIdParamsSchema */
+export type SessionIdParams = FromSchema<typeof sessionIdParamsSchema>;
+
+/**
+ * `GET /.well-known/jwks.json` (RFC 7517): the public keys of every signing key still accepted.
+ *
+ * @example
+ * ```ts
+ * const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', issuer));
+ * ```
+ */
+export const jwksBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keys'],
+  properties: {
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kty', 'kid'],
+        properties: {
+          kty: { type: 'string' },
+          kid: { type: 'string' },
+          alg: { type: 'string' },
+          use: { type: 'string' },
+          crv: { type: 'string' },
+          x: { type: 'string' },
+        },
+        additionalProperties: true,
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see jwksBodySchema */
+export type JwksBody = FromSchema<typeof jwksBodySchema>;
+
+/**
+ * `GET /health`: `ok` when the database answers, `unavailable` (503) otherwise.
+ *
+ * @example
+ * ```ts
+ * const healthy = (await res.json()).status === 'ok';
+ * ```
+ */
+export const healthBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok', 'unavailable'] } },
+} as const satisfies JSONSchema;
+/** @see healthBodySchema */
+export type HealthBody = FromSchema<typeof healthBodySchema>;

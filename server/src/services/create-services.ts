@@ -1,0 +1,117 @@
+import type { Config } from '../config.ts';
+import type { Store } from '../store/store.ts';
+import { type AccessTokens, createAccessTokens } from './access-tokens.ts';
+import { type Accounts, createAccounts } from './accounts.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { createHousekeeping, type Housekeeping } from './housekeeping.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
+import { createRevocationList, type RevocationList } from './revocation-list.ts';
+import { createSessions, type Sessions } from './sessions.ts';
+import { createThrottle, type Throttle } from './throttle.ts';
+
+export interface ServicesDeps {
+  config: Readonly<Config>;
+  store: Store;
+  /** Default: the system clock. Tests pass one they move by hand. */
+  clock?: Clock;
+  /**
+   * Default: argon2id with the configured parameters. Tests pass a cheaper one (one suite keeps
+   * the real parameters); nothing else should.
+   */
+  hasher?: PasswordHasher;
+  /** Where failures of background work (revocation polls, housekeeping) are reported. */
+  onBackgroundError?: (error: unknown, task: 'revocation poll' | 'housekeeping') => void;
+}
+
+/** Every service of the server, composed once. */
+export interface Services {
+  accounts: Accounts;
+  sessions: Sessions;
+  accessTokens: AccessTokens;
+  revocations: RevocationList;
+  housekeeping: Housekeeping;
+  throttle: Throttle;
+  /** Resolves when the database answers (the health check). */
+  pingDatabase(): Promise<void>;
+  /**
+   * Loads the signing keys and recent revocations, then starts the background work: revocation
+   * polling and housekeeping. A server calls it before it listens; the CLI does not.
+   */
+  start(): Promise<void>;
+  /** Stops the background work; the store stays open (its owner closes it). */
+  stop(): void;
+}
+
+/**
+ * The one place services are composed: the app, the CLI and the tests all build them here, so
+ * they cannot be wired differently. Services get what they need as arguments (style rule 8);
+ * none reads the environment.
+ */
+export function createServices(deps: ServicesDeps): Services {
+  const { config, store } = deps;
+  const clock = deps.clock ?? systemClock;
+  const report = deps.onBackgroundError ?? (() => undefined);
+
+  const accessTokens = createAccessTokens({
+    store,
+    clock,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  const revocations = createRevocationList({
+    store,
+    clock,
+    retentionMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
+    pollMs: config.revocationPollMs,
+    onPollError: (error) => report(error, 'revocation poll'),
+  });
+  const housekeeping = createHousekeeping({
+    store,
+    clock,
+    accessTokens,
+    onError: (error) => report(error, 'housekeeping'),
+  });
+  const throttle = createThrottle({ store, clock });
+  const sessions = createSessions({
+    store,
+    clock,
+    accessTokens,
+    revocations,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+  });
+  const accounts = createAccounts({
+    store,
+    clock,
+    hasher: deps.hasher ?? createPasswordHasher(config.argon2, config.hashConcurrency),
+    loginThrottle: createLoginThrottle({
+      throttle,
+      maxFailures: config.loginMaxFailures,
+      windowSeconds: config.loginFailureWindowSeconds,
+    }),
+    sessions,
+  });
+
+  return {
+    accounts,
+    sessions,
+    accessTokens,
+    revocations,
+    housekeeping,
+    throttle,
+    pingDatabase: () => store.ping(),
+    async start() {
+      await accessTokens.loadKeys();
+      await revocations.start();
+      housekeeping.start();
+    },
+    stop() {
+      revocations.stop();
+      housekeeping.stop();
+    },
+  };
+}
