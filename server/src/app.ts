@@ -53,6 +53,19 @@ export const REDACTED_LOG_PATHS = [
 ];
 
 /**
+ * TRUST_PROXY as Fastify's `trustProxy`. A hop count N trusts the N nearest hops (`1`: the proxy
+ * that connected; the client is the last address it appended to X-Forwarded-For). Fastify 5.12.1
+ * and later ignore a bare number (a hop count cannot check the peer), so it becomes the trust
+ * function proxy-addr documents for it: `(address, hop) => hop < N`.
+ */
+function fastifyTrustProxy(
+  trust: Config['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
+/**
  * Builds the whole server: the services (composed by createServices), then plugins and routes,
  * explicitly. It reads no environment and opens no port; main.ts does that, tests call
  * `app.inject()`. Closing the app stops the services' background work; the store is the caller's.
@@ -64,8 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
-    // Fastify accepts a hop count at run time; its types list only the other forms.
-    trustProxy: config.trustProxy as boolean | string | string[],
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     return503OnClosing: true,
     clientErrorHandler: handleClientError,
     // Errors the router raises before any route or hook runs (a bad percent-encoding, an

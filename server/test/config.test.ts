@@ -1,7 +1,57 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
+import { renderEnvExample, withConfigTable } from '../src/config-docs.ts';
+import { CONFIG_VARIABLES, type ConfigVariable } from '../src/config-variables.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import {
+  createTestApp,
+  GOOD_PASSWORD,
+  json,
+  listSessions,
+  uniqueEmail,
+} from './support/test-app.ts';
+
+const VARIABLES = Object.entries(CONFIG_VARIABLES) as [string, ConfigVariable][];
+const CWD = '/srv/latchkey';
+const DEFAULT_CONFIG = loadConfig({}, CWD);
+
+/**
+ * A valid value other than the default for every variable of the table; a test checks that it
+ * covers the whole table, so a new variable cannot go untested.
+ */
+const OTHER_VALUES: Record<string, string> = {
+  PORT: '8443',
+  HOST: '0.0.0.0',
+  PUBLIC_URL: 'https://auth.example.com',
+  DATABASE_URL: 'postgres://latchkey@127.0.0.1:5432/latchkey',
+  DATA_DIR: '/var/lib/latchkey',
+  DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+  DATABASE_CONNECT_TIMEOUT_MS: '700',
+  DATABASE_POOL_SIZE: '25',
+  ACCESS_TOKEN_TTL: '60',
+  REFRESH_TOKEN_TTL: '3600',
+  SESSION_MAX_AGE: '7200',
+  REFRESH_REUSE_GRACE: '2',
+  JWT_AUDIENCE: 'my-api',
+  JWT_ISSUER: 'urn:latchkey',
+  JWT_CLOCK_TOLERANCE: '5',
+  REVOCATION_POLL_MS: '250',
+  COOKIE_SAMESITE: 'lax',
+  COOKIE_SECURE: 'false',
+  CORS_ORIGINS: 'https://app.example',
+  LOGIN_MAX_FAILURES: '3',
+  LOGIN_FAILURE_WINDOW: '60',
+  RATE_LIMIT_PER_IP: '0',
+  TRUST_PROXY: '1',
+  ARGON2_MEMORY_KIB: '65536',
+  ARGON2_ITERATIONS: '3',
+  ARGON2_PARALLELISM: '2',
+  HASH_CONCURRENCY: '4',
+  LOG_LEVEL: 'warn',
+  WEB_DIR: '/srv/latchkey/web',
+};
 
 /** Runs loadConfig and returns the ConfigError it must throw. */
 function configError(env: Record<string, string>): ConfigError {
@@ -15,32 +65,63 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig defaults', () => {
-  test('loadConfig of an empty environment gives the documented defaults', () => {
-    const config = loadConfig({}, '/srv/latchkey');
-    assert.equal(config.port, 3000);
-    assert.equal(config.host, '127.0.0.1');
-    assert.equal(config.publicUrl, 'http://127.0.0.1:3000');
-    assert.equal(config.jwtIssuer, 'http://127.0.0.1:3000');
-    assert.equal(config.jwtAudience, 'latchkey');
-    assert.equal(config.databaseUrl, undefined);
-    assert.equal(config.dataDir, resolve('/srv/latchkey', 'data'));
-    assert.equal(config.accessTokenTtlSeconds, 900);
-    assert.equal(config.refreshTokenTtlSeconds, 14 * 86_400);
-    assert.equal(config.sessionMaxAgeSeconds, 30 * 86_400);
-    assert.equal(config.refreshReuseGraceSeconds, 10);
-    assert.equal(config.clockToleranceSeconds, 0);
-    assert.equal(config.cookieSameSite, 'Strict');
-    assert.equal(config.cookieSecure, true);
-    assert.deepEqual(config.corsOrigins, []);
-    assert.equal(config.loginMaxFailures, 5);
-    assert.equal(config.loginFailureWindowSeconds, 900);
-    assert.equal(config.rateLimitPerIp, 100);
-    assert.equal(config.trustProxy, false);
-    assert.deepEqual(config.argon2, { memoryKib: 19_456, iterations: 2, parallelism: 1 });
-    assert.equal(config.logLevel, 'info');
-    assert.equal(config.databaseStatementTimeoutMs, 5000);
-    assert.equal(config.databaseConnectTimeoutMs, 2000);
-    assert.equal(config.databasePoolSize, 10);
+  test('loadConfig of an empty environment gives every documented default', () => {
+    for (const [name, variable] of VARIABLES) {
+      if (variable.default === undefined) continue;
+      // A fallback in loadConfig that differs from the table would make these two differ.
+      assert.deepEqual(loadConfig({ [name]: variable.default }, CWD), DEFAULT_CONFIG, name);
+    }
+    const allDefaults = Object.fromEntries(
+      VARIABLES.flatMap(([name, variable]) =>
+        variable.default === undefined ? [] : [[name, variable.default]],
+      ),
+    );
+    assert.deepEqual(loadConfig(allDefaults, CWD), DEFAULT_CONFIG);
+  });
+
+  test('loadConfig derives the defaults of the variables unset by default', () => {
+    const { HOST, PORT, DATA_DIR } = CONFIG_VARIABLES;
+    const publicUrl = `http://${HOST.default}:${PORT.default}`;
+    assert.equal(CONFIG_VARIABLES.PUBLIC_URL.derivedDefault, 'http://HOST:PORT');
+    assert.equal(DEFAULT_CONFIG.publicUrl, publicUrl);
+    assert.equal(CONFIG_VARIABLES.JWT_ISSUER.derivedDefault, 'PUBLIC_URL');
+    assert.equal(DEFAULT_CONFIG.jwtIssuer, publicUrl);
+    assert.equal(DEFAULT_CONFIG.dataDir, resolve(CWD, DATA_DIR.default));
+    assert.ok(
+      DEFAULT_CONFIG.webDir.endsWith(`/${CONFIG_VARIABLES.WEB_DIR.derivedDefault}`),
+      DEFAULT_CONFIG.webDir,
+    );
+    assert.equal(DEFAULT_CONFIG.databaseUrl, undefined);
+    assert.deepEqual(DEFAULT_CONFIG.corsOrigins, []);
+  });
+
+  test('loadConfig accepts the example of every variable unset by default, and reads it', () => {
+    for (const [name, variable] of VARIABLES) {
+      if (variable.default !== undefined) continue;
+      const config = loadConfig({ [name]: variable.example }, CWD);
+      assert.notDeepEqual(config, DEFAULT_CONFIG, `${name}=${variable.example} changes nothing`);
+    }
+  });
+
+  test('loadConfig reads every variable of the table', () => {
+    assert.deepEqual(
+      Object.keys(OTHER_VALUES).sort(),
+      VARIABLES.map(([name]) => name).sort(),
+      'OTHER_VALUES names every variable of the table',
+    );
+    for (const [name, value] of Object.entries(OTHER_VALUES)) {
+      const config = loadConfig({ [name]: value }, CWD);
+      assert.notDeepEqual(config, DEFAULT_CONFIG, `${name}=${value} changes nothing`);
+    }
+  });
+
+  test('every variable of the table is documented', () => {
+    for (const [name, variable] of VARIABLES) {
+      assert.match(name, /^[A-Z][A-Z0-9_]*$/, 'SCREAMING_SNAKE');
+      assert.match(variable.doc, /^\S.*\.$/, `${name}: one sentence`);
+      assert.doesNotMatch(variable.doc, /\n|\|/, `${name}: one line, fit for a Markdown table`);
+      assert.ok(variable.default !== undefined || variable.example !== '', `${name}: an example`);
+    }
   });
 
   test('loadConfig reads the PostgreSQL settings', () => {
@@ -56,9 +137,15 @@ describe('loadConfig defaults', () => {
     assert.equal(config.databasePoolSize, 25);
   });
 
-  test('loadConfig returns a frozen object', () => {
-    const config = loadConfig({});
+  test('loadConfig returns a frozen object, lists and argon2 settings included', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://app.example',
+      TRUST_PROXY: '127.0.0.1',
+    });
     assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.corsOrigins));
+    assert.ok(Object.isFrozen(config.trustProxy));
+    assert.ok(Object.isFrozen(config.argon2));
   });
 
   test('loadConfig treats empty and blank variables as unset', () => {
@@ -68,10 +155,7 @@ describe('loadConfig defaults', () => {
       ACCESS_TOKEN_TTL: ' ',
       COOKIE_SAMESITE: '',
     });
-    assert.equal(config.port, 3000);
-    assert.equal(config.host, '127.0.0.1');
-    assert.equal(config.accessTokenTtlSeconds, 900);
-    assert.equal(config.cookieSameSite, 'Strict');
+    assert.deepEqual(config, loadConfig({}));
   });
 
   test('loadConfig derives the public URL and issuer from HOST and PORT', () => {
@@ -99,48 +183,147 @@ describe('loadConfig defaults', () => {
     assert.equal(config.jwtIssuer, 'urn:latchkey');
   });
 
-  test('loadConfig reads every documented variable', () => {
-    const config = loadConfig({
-      PORT: '8443',
-      ACCESS_TOKEN_TTL: '60',
-      REFRESH_TOKEN_TTL: '3600',
-      SESSION_MAX_AGE: '7200',
-      REFRESH_REUSE_GRACE: '2',
-      JWT_AUDIENCE: 'my-api',
-      LOGIN_MAX_FAILURES: '3',
-      LOGIN_FAILURE_WINDOW: '60',
-      RATE_LIMIT_PER_IP: '0',
-      COOKIE_SAMESITE: 'lax',
-      COOKIE_SECURE: 'false',
-      LOG_LEVEL: 'warn',
+  test('loadConfig puts each variable in its field', () => {
+    assert.deepEqual(loadConfig(OTHER_VALUES, CWD), {
+      port: 8443,
+      host: '0.0.0.0',
+      publicUrl: 'https://auth.example.com',
+      databaseUrl: 'postgres://latchkey@127.0.0.1:5432/latchkey',
+      dataDir: '/var/lib/latchkey',
+      webDir: '/srv/latchkey/web',
+      jwtIssuer: 'urn:latchkey',
+      jwtAudience: 'my-api',
+      accessTokenTtlSeconds: 60,
+      refreshTokenTtlSeconds: 3600,
+      sessionMaxAgeSeconds: 7200,
+      refreshReuseGraceSeconds: 2,
+      clockToleranceSeconds: 5,
+      cookieSameSite: 'Lax',
+      cookieSecure: false,
+      corsOrigins: ['https://app.example'],
+      loginMaxFailures: 3,
+      loginFailureWindowSeconds: 60,
+      rateLimitPerIp: 0,
+      trustProxy: 1,
+      argon2: { memoryKib: 65_536, iterations: 3, parallelism: 2 },
+      hashConcurrency: 4,
+      revocationPollMs: 250,
+      logLevel: 'warn',
+      databaseStatementTimeoutMs: 1500,
+      databaseConnectTimeoutMs: 700,
+      databasePoolSize: 25,
     });
-    assert.equal(config.port, 8443);
-    assert.equal(config.accessTokenTtlSeconds, 60);
-    assert.equal(config.refreshTokenTtlSeconds, 3600);
-    assert.equal(config.sessionMaxAgeSeconds, 7200);
-    assert.equal(config.refreshReuseGraceSeconds, 2);
-    assert.equal(config.jwtAudience, 'my-api');
-    assert.equal(config.loginMaxFailures, 3);
-    assert.equal(config.loginFailureWindowSeconds, 60);
-    assert.equal(config.rateLimitPerIp, 0);
-    assert.equal(config.cookieSameSite, 'Lax');
-    assert.equal(config.cookieSecure, false);
-    assert.equal(config.logLevel, 'warn');
   });
 
   test('loadConfig reads CORS_ORIGINS as a comma-separated list of origins', () => {
     const config = loadConfig({ CORS_ORIGINS: ' https://app.example , http://localhost:4200,' });
     assert.deepEqual(config.corsOrigins, ['https://app.example', 'http://localhost:4200']);
   });
+});
 
-  test('loadConfig reads TRUST_PROXY as a flag, a hop count or a list of addresses', () => {
-    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
-    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+describe('TRUST_PROXY', () => {
+  test('TRUST_PROXY reads false, 0, no and off as no proxy', () => {
+    for (const raw of ['false', '0', 'no', 'off', 'FALSE', 'Off', '00']) {
+      assert.equal(loadConfig({ TRUST_PROXY: raw }).trustProxy, false, raw);
+    }
+  });
+
+  test('TRUST_PROXY reads a whole number as a hop count', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
-    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, [
-      '10.0.0.0/8',
+    assert.equal(loadConfig({ TRUST_PROXY: '10' }).trustProxy, 10);
+  });
+
+  test('TRUST_PROXY reads a comma list of IPv4 and IPv6 addresses and CIDRs', () => {
+    const raw = ' 127.0.0.1 , 10.0.0.0/8,::1, fd00::/8,192.168.1.0/24, ::ffff:10.0.0.1,';
+    assert.deepEqual(loadConfig({ TRUST_PROXY: raw }).trustProxy, [
       '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      '192.168.1.0/24',
+      '::ffff:10.0.0.1',
     ]);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/32, 2001:db8::/128' }).trustProxy, [
+      '10.0.0.0/32',
+      '2001:db8::/128',
+    ]);
+  });
+
+  test('TRUST_PROXY=true is refused, saying why and what to set instead', () => {
+    for (const raw of ['true', 'TRUE', 'yes', 'on']) {
+      const error = configError({ TRUST_PROXY: raw });
+      assert.equal(error.problems.length, 1, error.message);
+      const [problem = ''] = error.problems;
+      assert.match(problem, new RegExp(`^TRUST_PROXY=${raw} is refused`));
+      assert.match(problem, /forge its IP/, 'says why');
+      assert.match(problem, /per-IP limits/, 'says what it would defeat');
+      assert.match(problem, /number of proxies/, 'suggests a hop count');
+      assert.match(problem, /addresses or CIDRs/, 'suggests a list of proxies');
+    }
+  });
+
+  test('TRUST_PROXY refuses malformed addresses, naming each one', () => {
+    const bad = ['10.0.0.0/33', '1.2.3', '::1/129', 'localhost', '10.0.0.0/x', '10.0.0.0/', '1.5'];
+    const error = configError({ TRUST_PROXY: ['10.0.0.1', ...bad, '::1'].join(', ') });
+    assert.equal(error.problems.length, 1, error.message);
+    for (const item of bad) assert.ok(error.message.includes(`"${item}"`), item);
+    assert.ok(!error.message.includes('"10.0.0.1"'), 'a good address is not named');
+    assert.ok(!error.message.includes('"::1"'), 'a good address is not named');
+  });
+
+  test('TRUST_PROXY refuses a CIDR of every address, which is true again', () => {
+    for (const raw of ['0.0.0.0/0', '::/0', '10.0.0.1, 0.0.0.0/0']) {
+      assert.match(configError({ TRUST_PROXY: raw }).message, /TRUST_PROXY/, raw);
+    }
+  });
+
+  test('TRUST_PROXY refuses hop counts that are negative, fractional or past the bound', () => {
+    for (const raw of ['-1', '2.5', '11', '1000', ',']) {
+      const error = configError({ TRUST_PROXY: raw });
+      assert.equal(error.problems.length, 1, raw);
+      assert.match(error.message, /TRUST_PROXY must be false, a hop count from 1 to 10/, raw);
+    }
+  });
+
+  test('TRUST_PROXY problems are reported with the other problems', () => {
+    const error = configError({ TRUST_PROXY: 'true', PORT: 'eighty', CORS_ORIGINS: 'nope' });
+    assert.equal(error.problems.length, 3, error.message);
+  });
+});
+
+describe('TRUST_PROXY through the app', () => {
+  /** Registers through the app with `X-Forwarded-For`, and returns the IP its session records. */
+  async function sessionIp(ctx: TestContext, env: Record<string, string>): Promise<string | null> {
+    const t = await createTestApp({ env });
+    ctx.after(() => t.close());
+    // The client wrote the first address; the proxy in front appended the second.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/auth/register',
+      headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' },
+      payload: { email: uniqueEmail('proxied'), password: GOOD_PASSWORD },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const [session] = await listSessions(t.app, json(res).auth_token as string);
+    assert.ok(session !== undefined);
+    return session.ip;
+  }
+
+  // Fastify >= 5.12.1 ignores a numeric trustProxy (its docs, "trustProxy": a bare hop count
+  // cannot check the peer), so the app passes a hop count as a trust function of its own.
+  test('with TRUST_PROXY=1 the client IP is the last X-Forwarded-For address', async (ctx) => {
+    assert.equal(await sessionIp(ctx, { TRUST_PROXY: '1' }), '198.51.100.7');
+  });
+
+  test('with TRUST_PROXY naming the proxy the client IP is what it appended', async (ctx) => {
+    // inject() connects from 127.0.0.1: that is the proxy here.
+    const env = { TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, fd00::/8' };
+    assert.equal(await sessionIp(ctx, env), '198.51.100.7');
+  });
+
+  test('without TRUST_PROXY X-Forwarded-For is ignored', async (ctx) => {
+    assert.equal(await sessionIp(ctx, {}), '127.0.0.1');
   });
 });
 
@@ -263,5 +446,47 @@ describe('loadConfig cookie rules', () => {
   test('COOKIE_SAMESITE is read case-insensitively', () => {
     assert.equal(loadConfig({ COOKIE_SAMESITE: 'NONE' }).cookieSameSite, 'None');
     assert.equal(loadConfig({ COOKIE_SAMESITE: 'strict' }).cookieSameSite, 'Strict');
+  });
+});
+
+describe('configuration docs', () => {
+  const root = new URL('../../', import.meta.url);
+  const committed = (path: string) => readFileSync(new URL(path, root), 'utf8');
+
+  test('.env.example is what npm run config-docs generates from the table', () => {
+    assert.ok(
+      committed('.env.example') === renderEnvExample(),
+      '.env.example differs from server/src/config-variables.ts: run `npm run config-docs`.',
+    );
+  });
+
+  test("the README's config table is what npm run config-docs generates from the table", () => {
+    const readme = committed('README.md');
+    assert.ok(
+      readme === withConfigTable(readme),
+      "README.md's config table differs from config-variables.ts: run `npm run config-docs`.",
+    );
+  });
+
+  test('the README table shows the variables marked for it, with their defaults', () => {
+    const readme = committed('README.md');
+    for (const [name, variable] of VARIABLES) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      assert.equal(row !== undefined, variable.inReadme === true, name);
+      if (row !== undefined && variable.default !== undefined) {
+        assert.ok(row.includes(`\`${variable.default}\``), `${name} shows its default`);
+      }
+    }
+  });
+
+  test('.env.example sets every variable with a default and shows an example of the others', () => {
+    const lines = committed('.env.example').split('\n');
+    for (const [name, variable] of VARIABLES) {
+      const line =
+        variable.default === undefined
+          ? `# ${name}=${variable.example}`
+          : `${name}=${variable.default}`;
+      assert.ok(lines.includes(line), line);
+    }
   });
 });

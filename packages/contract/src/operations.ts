@@ -72,8 +72,15 @@ const BODY_ERRORS = [
 ] as const;
 /** A request that needs an access token (RFC 6750 §3.1). */
 const BEARER_ERRORS = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'] as const;
-/** Any request the database takes part in. */
-const SERVER_ERRORS = ['internal_error', 'service_unavailable'] as const;
+/**
+ * Any request the database takes part in; and any request at all can carry headers past the
+ * server's 16 KiB limit, which Node's parser refuses before routing.
+ */
+const SERVER_ERRORS = [
+  'request_header_too_large',
+  'internal_error',
+  'service_unavailable',
+] as const;
 
 const statusSchema = {
   tags: ['auth'],
@@ -282,7 +289,7 @@ export const OPERATIONS = {
       security: PUBLIC,
       response: {
         200: { description: 'The JSON Web Key Set.', ...jwksBodySchema },
-        ...failureResponses(['internal_error', 'service_unavailable']),
+        ...failureResponses(SERVER_ERRORS),
       },
     },
   },
@@ -297,6 +304,7 @@ export const OPERATIONS = {
       response: {
         200: { description: 'The server and its database answer.', ...healthBodySchema },
         503: { description: 'The database does not answer.', ...healthBodySchema },
+        ...failureResponses(['request_header_too_large']),
       },
     },
   },

@@ -1,0 +1,466 @@
+/**
+ * Every environment variable Latchkey reads, declared once: its parser and bounds, its default,
+ * its documentation and where the docs show it. loadConfig (config.ts) parses with this table;
+ * `.env.example` and the README's "Configure it" table are generated from it
+ * (config-docs.ts, `npm run config-docs`), and the tests take every default from it, so a name, a
+ * bound or a default has one home (docs/style.md rule 12).
+ */
+import { isIP } from 'node:net';
+
+/** What a parser made of one value: the value, or the problems to report. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** Reads one variable's value, already trimmed and never empty (blank means unset). */
+export interface Parser<T> {
+  /** The values it takes, in words; both the error messages and the docs use it. */
+  readonly accepts?: string;
+  read(raw: string, name: string): Parsed<T>;
+}
+
+/** The sections of `.env.example`, in order. */
+export const CONFIG_GROUPS = {
+  listen: { title: 'Where it listens' },
+  storage: { title: 'Storage' },
+  tokens: { title: 'Tokens and sessions' },
+  cookies: { title: 'Cookies and browsers' },
+  abuse: { title: 'Abuse resistance' },
+  hashing: {
+    title: 'Password hashing (argon2id)',
+    intro:
+      "OWASP's minimum (Password Storage Cheat Sheet, Argon2id) is 19 MiB of memory, 2 " +
+      'iterations and a parallelism of 1. Lower values are refused. Existing hashes are ' +
+      'upgraded at the next successful login after you raise them.',
+  },
+  operations: { title: 'Operations' },
+} as const satisfies Record<string, { title: string; intro?: string }>;
+
+export type ConfigGroup = keyof typeof CONFIG_GROUPS;
+
+interface VariableBase<T> {
+  readonly group: ConfigGroup;
+  readonly parser: Parser<T>;
+  /** One line: the README's "what it does" and the first words of the `.env.example` comment. */
+  readonly doc: string;
+  /** More for the `.env.example` comment. */
+  readonly details?: string;
+  /** Shown in the README's short table of the settings most people set. */
+  readonly inReadme?: boolean;
+}
+
+/** Set by default: the raw value, as an operator would write it (the parser reads it too). */
+interface VariableWithDefault<T> extends VariableBase<T> {
+  readonly default: string;
+}
+
+/** Unset by default: `.env.example` shows it commented out, with an example. */
+interface VariableUnsetByDefault<T> extends VariableBase<T> {
+  readonly default?: undefined;
+  readonly example: string;
+  /** What loadConfig uses when it is unset, when that is not simply "nothing". */
+  readonly derivedDefault?: string;
+}
+
+export type ConfigVariable<T = unknown> = VariableWithDefault<T> | VariableUnsetByDefault<T>;
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const refuse = (...problems: string[]): Parsed<never> => ({ ok: false, problems });
+
+/** Any text: host names, paths, audiences. */
+const text: Parser<string> = { read: (raw) => ok(raw) };
+
+function wholeNumber(min: number, max: number): Parser<number> {
+  const accepts = `a whole number from ${min} to ${max}`;
+  return {
+    accepts,
+    read: (raw, name) =>
+      /^-?\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
+        ? ok(Number(raw))
+        : refuse(`${name} must be ${accepts} (got "${raw}").`),
+  };
+}
+
+/** "a, b or c" */
+const orList = (words: readonly string[]) =>
+  words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+
+/** One of `options`, matched case-insensitively; the value is spelled as in `options`. */
+function oneOf<const T extends string>(options: readonly T[]): Parser<T> {
+  const accepts = orList(options);
+  return {
+    accepts,
+    read(raw, name) {
+      const match = options.find((option) => option.toLowerCase() === raw.toLowerCase());
+      return match === undefined ? refuse(`${name} must be ${accepts} (got "${raw}").`) : ok(match);
+    },
+  };
+}
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+const flag: Parser<boolean> = {
+  accepts: 'true or false',
+  read(raw, name) {
+    const lower = raw.toLowerCase();
+    if (TRUE_WORDS.includes(lower)) return ok(true);
+    if (FALSE_WORDS.includes(lower)) return ok(false);
+    return refuse(`${name} must be true or false (got "${raw}").`);
+  },
+};
+
+/** An http(s) origin (scheme, host, port; nothing more), normalised by the URL parser. */
+function readOrigin(raw: string, name: string): Parsed<string> {
+  try {
+    const url = new URL(raw);
+    if (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !url.username
+    ) {
+      return ok(url.origin);
+    }
+  } catch {
+    // Not a URL at all: the same answer as a URL that is not an origin.
+  }
+  return refuse(
+    `${name} must be an http(s) origin such as https://app.example.com (got "${raw}").`,
+  );
+}
+
+/** PUBLIC_URL: an origin, written without the trailing slash it is compared without. */
+const publicOrigin: Parser<string> = {
+  read: (raw, name) =>
+    raw.endsWith('/')
+      ? refuse(`${name} must not end with a slash (got "${raw}").`)
+      : readOrigin(raw, name),
+};
+
+/** A comma-separated list of origins; empty items are skipped, each bad one is reported. */
+const originList: Parser<readonly string[]> = {
+  read(raw, name) {
+    const results = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map((item) => readOrigin(item, name));
+    const problems = results.flatMap((result) => (result.ok ? [] : result.problems));
+    return problems.length > 0
+      ? refuse(...problems)
+      : ok(results.flatMap((result) => (result.ok ? [result.value] : [])));
+  },
+};
+
+const postgresUrl: Parser<string> = {
+  // The value is not echoed: a database URL usually carries a password.
+  read: (raw, name) =>
+    /^postgres(ql)?:\/\//.test(raw)
+      ? ok(raw)
+      : refuse(`${name} must be a postgres:// URL, or unset for the embedded SQLite database.`),
+};
+
+/**
+ * No chain of proxies in front of one server is this long (a CDN, a load balancer and nginx are
+ * three); a count far past the real one trusts addresses the client wrote, as `true` would.
+ */
+const MAX_PROXY_HOPS = 10;
+
+/** A proxy address, or a CIDR whose prefix fits the address family (IPv4 /1-/32, IPv6 /1-/128). */
+function isProxyAddress(item: string): boolean {
+  const slash = item.indexOf('/');
+  if (slash === -1) return isIP(item) !== 0;
+  const family = isIP(item.slice(0, slash));
+  const prefix = item.slice(slash + 1);
+  // Prefix 0 is every address, which is `true` again; @fastify/proxy-addr also throws on it.
+  return (
+    family !== 0 &&
+    /^\d{1,3}$/.test(prefix) &&
+    Number(prefix) >= 1 &&
+    Number(prefix) <= (family === 4 ? 32 : 128)
+  );
+}
+
+const TRUST_PROXY_ACCEPTS =
+  `false, a hop count from 1 to ${MAX_PROXY_HOPS}, ` +
+  'or a comma list of proxy IP addresses or CIDRs';
+
+/**
+ * Who may name the client's IP in X-Forwarded-For, which the per-IP limits count (contract v2,
+ * "TRUST_PROXY"). `true` is refused: trusting every hop takes the leftmost address, which the
+ * client writes itself (MDN, X-Forwarded-For, "Selecting an IP address"; fastify/fastify#5865).
+ * `1` is a hop count here, not `true` as COOKIE_SECURE would read it.
+ */
+const trustedProxies: Parser<false | number | readonly string[]> = {
+  accepts: TRUST_PROXY_ACCEPTS,
+  read(raw, name) {
+    if (FALSE_WORDS.includes(raw.toLowerCase())) return ok(false);
+    if (/^\d+$/.test(raw)) {
+      const hops = Number(raw);
+      if (hops === 0) return ok(false);
+      return hops <= MAX_PROXY_HOPS
+        ? ok(hops)
+        : refuse(`${name} must be ${TRUST_PROXY_ACCEPTS} (got "${raw}").`);
+    }
+    if (TRUE_WORDS.includes(raw.toLowerCase())) {
+      return refuse(
+        `${name}=${raw} is refused: trusting every proxy hop lets any client forge its IP in ` +
+          'X-Forwarded-For and dodge the per-IP limits. Set the number of proxies in front ' +
+          '(1 for one), or better a comma list of their addresses or CIDRs (such as 127.0.0.1).',
+      );
+    }
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0) return refuse(`${name} must be ${TRUST_PROXY_ACCEPTS} (got "${raw}").`);
+    const malformed = items.filter((item) => !isProxyAddress(item));
+    if (malformed.length > 0) {
+      return refuse(
+        `${name} must be ${TRUST_PROXY_ACCEPTS}; these are not IP addresses or CIDRs: ` +
+          `${malformed.map((item) => `"${item}"`).join(', ')}.`,
+      );
+    }
+    return ok(items);
+  },
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * The table, in the order `.env.example` lists it. Bounds that guard security carry their reason.
+ */
+export const CONFIG_VARIABLES = {
+  PORT: {
+    group: 'listen',
+    parser: wholeNumber(0, 65_535),
+    default: '3000',
+    doc: 'TCP port the server listens on.',
+    inReadme: true,
+  },
+  HOST: {
+    group: 'listen',
+    parser: text,
+    default: '127.0.0.1',
+    doc: 'Interface the server listens on: 127.0.0.1 keeps it private to this machine.',
+    details: 'Use 0.0.0.0 (or ::) to expose it.',
+    inReadme: true,
+  },
+  PUBLIC_URL: {
+    group: 'listen',
+    parser: publicOrigin,
+    example: 'https://auth.example.com',
+    derivedDefault: 'http://HOST:PORT',
+    doc: "The origin users reach the server at: the tokens' issuer and an allowed Origin.",
+    details:
+      'scheme://host[:port], no trailing slash. It is the issuer (`iss`) unless JWT_ISSUER is ' +
+      'set, and an allowed Origin for cookie requests. Instances that share a database must be ' +
+      'given the same value.',
+    inReadme: true,
+  },
+
+  DATABASE_URL: {
+    group: 'storage',
+    parser: postgresUrl,
+    example: 'postgres://latchkey:secret@127.0.0.1:5432/latchkey',
+    doc: '`postgres://...`: use PostgreSQL, shared by every instance, instead of SQLite.',
+    details:
+      'Unset: the embedded SQLite database in DATA_DIR/latchkey.sqlite, created on first start. ' +
+      'See docs/scale-out.md; the role needs no more than ownership of the database, tables are ' +
+      'created on start.',
+    inReadme: true,
+  },
+  DATA_DIR: {
+    group: 'storage',
+    parser: text,
+    default: './data',
+    doc: 'Where the SQLite database lives (relative to the working directory).',
+    inReadme: true,
+  },
+  DATABASE_STATEMENT_TIMEOUT_MS: {
+    group: 'storage',
+    parser: wholeNumber(100, 600_000),
+    default: '5000',
+    doc: "Longest a query may take (ms): SQLite's busy timeout, PostgreSQL's statement_timeout.",
+    details: 'Past it (or past the connect timeout) a request answers 503 with Retry-After.',
+  },
+  DATABASE_CONNECT_TIMEOUT_MS: {
+    group: 'storage',
+    parser: wholeNumber(100, 600_000),
+    default: '2000',
+    doc: 'PostgreSQL: longest wait (ms) for a connection, a new one or a free one in the pool.',
+  },
+  DATABASE_POOL_SIZE: {
+    group: 'storage',
+    parser: wholeNumber(1, 1000),
+    default: '10',
+    doc: 'PostgreSQL: connections per instance.',
+    details: 'Instances x this must fit in max_connections.',
+  },
+
+  ACCESS_TOKEN_TTL: {
+    group: 'tokens',
+    parser: wholeNumber(1, DAY_SECONDS),
+    default: '900',
+    doc: 'Access token (JWT) lifetime, in seconds.',
+    details: "Short, because it lives in the client's memory and cannot be recalled.",
+    inReadme: true,
+  },
+  REFRESH_TOKEN_TTL: {
+    group: 'tokens',
+    // 400 days: browsers cap a cookie's lifetime there (RFC 6265bis, the Max-Age attribute).
+    parser: wholeNumber(1, 400 * DAY_SECONDS),
+    default: '1209600',
+    doc: 'Lifetime of each refresh cookie, in seconds (14 days); every refresh slides it.',
+  },
+  SESSION_MAX_AGE: {
+    group: 'tokens',
+    parser: wholeNumber(1, 400 * DAY_SECONDS),
+    default: '2592000',
+    doc: 'No session outlives this many seconds after login (30 days), however often it refreshes.',
+  },
+  REFRESH_REUSE_GRACE: {
+    group: 'tokens',
+    // Short: a replayed cookie inside the window is not yet treated as theft.
+    parser: wholeNumber(0, 300),
+    default: '10',
+    doc: 'Seconds within which refreshes that reuse one cookie all succeed (several tabs).',
+    details: 'Reuse after that is treated as theft and ends the whole session.',
+  },
+  JWT_AUDIENCE: {
+    group: 'tokens',
+    parser: text,
+    default: 'latchkey',
+    doc: 'Token audience (`aud`).',
+  },
+  JWT_ISSUER: {
+    group: 'tokens',
+    parser: text,
+    example: 'https://auth.example.com',
+    derivedDefault: 'PUBLIC_URL',
+    doc: 'Token issuer (`iss`).',
+  },
+  JWT_CLOCK_TOLERANCE: {
+    group: 'tokens',
+    parser: wholeNumber(0, 300),
+    default: '0',
+    doc: 'Seconds of clock skew accepted on `exp` and `iat`; 0: none.',
+  },
+  REVOCATION_POLL_MS: {
+    group: 'tokens',
+    parser: wholeNumber(50, 60_000),
+    default: '500',
+    doc: 'How often (milliseconds) an instance reads sessions revoked by other instances.',
+  },
+
+  COOKIE_SAMESITE: {
+    group: 'cookies',
+    parser: oneOf(['Strict', 'Lax', 'None']),
+    default: 'Strict',
+    doc: 'SameSite of the refresh cookie.',
+    details: 'None (the web app on another site) forces Secure.',
+  },
+  COOKIE_SECURE: {
+    group: 'cookies',
+    parser: flag,
+    default: 'true',
+    doc: 'Send cookies over HTTPS only; `false` only for plain-http development off localhost.',
+    details: 'Browsers and curl send Secure cookies to http://localhost too.',
+    inReadme: true,
+  },
+  CORS_ORIGINS: {
+    group: 'cookies',
+    parser: originList,
+    example: 'https://app.example.com,http://localhost:4200',
+    doc: 'Comma-separated origins of web apps elsewhere that may call the API with cookies.',
+    inReadme: true,
+  },
+
+  LOGIN_MAX_FAILURES: {
+    group: 'abuse',
+    parser: wholeNumber(1, 1000),
+    default: '5',
+    doc: 'Failed logins allowed per email within LOGIN_FAILURE_WINDOW before it answers 429.',
+  },
+  LOGIN_FAILURE_WINDOW: {
+    group: 'abuse',
+    parser: wholeNumber(1, DAY_SECONDS),
+    default: '900',
+    doc: 'Seconds over which failed logins for one email are counted, from the first failure.',
+  },
+  RATE_LIMIT_PER_IP: {
+    group: 'abuse',
+    parser: wholeNumber(0, 1_000_000),
+    default: '100',
+    doc: 'Requests per minute per IP to each of register, login and refresh; 0 turns it off.',
+  },
+  TRUST_PROXY: {
+    group: 'abuse',
+    parser: trustedProxies,
+    default: 'false',
+    doc: 'Which proxies may name the client IP (X-Forwarded-For): none, a hop count, or a list.',
+    details:
+      '1 means one proxy in front: the client is the last address that proxy appended. A hop ' +
+      'count checks nothing about who connects, so use it only when nothing else can reach this ' +
+      'port; a list such as 127.0.0.1,10.0.0.0/8 is safer. true is refused: trusting every hop ' +
+      'lets any client forge its IP and dodge the per-IP limits.',
+    inReadme: true,
+  },
+
+  ARGON2_MEMORY_KIB: {
+    group: 'hashing',
+    parser: wholeNumber(19_456, 4_194_304),
+    default: '19456',
+    doc: 'Memory per hash, in KiB (19456 is 19 MiB).',
+  },
+  ARGON2_ITERATIONS: {
+    group: 'hashing',
+    parser: wholeNumber(2, 100),
+    default: '2',
+    doc: 'Passes over that memory (the time cost).',
+  },
+  ARGON2_PARALLELISM: {
+    group: 'hashing',
+    parser: wholeNumber(1, 16),
+    default: '1',
+    doc: 'Lanes per hash.',
+  },
+  HASH_CONCURRENCY: {
+    group: 'hashing',
+    parser: wholeNumber(1, 64),
+    default: '2',
+    doc: 'Hashes computed at once; more wait in line, so token checks never queue behind them.',
+  },
+
+  LOG_LEVEL: {
+    group: 'operations',
+    parser: oneOf(LOG_LEVELS),
+    default: 'info',
+    doc: 'How much is logged.',
+    details: 'Logs are JSON lines on stdout; passwords, tokens and cookies are never written.',
+  },
+  WEB_DIR: {
+    group: 'operations',
+    parser: text,
+    example: '/srv/latchkey/web',
+    derivedDefault: 'web/dist/web/browser',
+    doc: 'Directory of the built web app, served at /.',
+    details:
+      "A relative path starts at the working directory; the default is this repository's build.",
+  },
+} as const satisfies Record<string, ConfigVariable>;
+
+export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
+
+type ValueOf<V> = V extends { parser: Parser<infer T>; default: string }
+  ? T
+  : V extends { parser: Parser<infer T> }
+    ? T | undefined
+    : never;
+
+/** Each variable's parsed value; `undefined` only for those unset by default. */
+export type ConfigValues = {
+  -readonly [K in ConfigVariableName]: ValueOf<(typeof CONFIG_VARIABLES)[K]>;
+};
