@@ -4,12 +4,36 @@ import angular from 'angular-eslint';
 import tseslint from 'typescript-eslint';
 
 const CODE = ['**/*.ts', '**/*.js', '**/*.mjs'];
+/** Node code checked with the type checker: the server, the contract, the tooling. */
+const STRICT_TYPED = ['server/src/**/*.ts', 'packages/contract/src/**/*.ts', 'scripts/**/*.ts'];
+/** Test and load code: type-aware too, for the two rules that catch real bugs there. */
+const TYPED = ['server/test/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts'];
+const ANGULAR = ['web/src/**/*.ts', 'packages/angular/src/**/*.ts'];
 
 /** Rule 1 of docs/style: a library is imported in one folder only; dependencies point inward. */
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
+const SQL = ['kysely', 'kysely/*', 'pg', 'node:sqlite'];
+const HTTP = ['fastify', '@fastify/*', 'fastify-plugin', 'helmet'];
+const CRYPTO_LIBS = ['jose', '@node-rs/*'];
+
+/** The two rules every typed file gets: no forgotten promise, typed exports. */
+const typedBasics = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/explicit-module-boundary-types': 'error',
+};
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.angular/**', 'data/**', '**/coverage/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.angular/**',
+      'data/**',
+      '**/coverage/**',
+      '.ci-out/**',
+    ],
+  },
   {
     // Code (not Angular's inline templates, which the template parser reads).
     files: CODE,
@@ -18,32 +42,44 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
     },
   },
-  ...serviceRules(),
   {
-    files: ['server/src/store/**/*.ts'],
-    rules: restrict([
-      { group: ['fastify', '@fastify/*', 'jose', '@node-rs/*'], message: 'store/ is SQL only.' },
-      {
-        group: ['../http/*', '../services/*'],
-        message: 'store/ imports neither http/ nor services/.',
-      },
-    ]),
+    files: STRICT_TYPED,
+    extends: [...tseslint.configs.strictTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      ...typedBasics,
+      // Fastify's plugins, hooks and handlers are async by contract, awaiting or not.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+    },
   },
   {
-    files: ['server/src/http/**/*.ts'],
-    rules: restrict([
-      {
-        group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'],
-        message: 'http/ talks to services, not to SQL or crypto libraries.',
-      },
-    ]),
+    files: TYPED,
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: typedBasics,
   },
   {
-    files: ['web/src/**/*.ts', 'packages/angular/src/**/*.ts'],
+    files: ANGULAR,
+    languageOptions: {
+      parserOptions: {
+        project: ['web/tsconfig.app.json', 'web/tsconfig.spec.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: typedBasics,
+  },
+  ...serverLayerRules(),
+  {
+    files: ANGULAR,
     extends: [...angular.configs.tsRecommended],
     processor: angular.processInlineTemplates,
     rules: {
@@ -51,20 +87,15 @@ export default tseslint.config(
         'error',
         { type: 'element', prefix: 'app', style: 'kebab-case' },
       ],
+      // Angular's own idioms: output<void>(), empty lifecycle classes.
+      '@typescript-eslint/no-invalid-void-type': 'off',
+      '@typescript-eslint/no-extraneous-class': 'off',
     },
   },
   {
     // Inline templates: Angular's template rules and its accessibility rules.
     files: ['**/*.html'],
     extends: [...angular.configs.templateRecommended, ...angular.configs.templateAccessibility],
-  },
-  {
-    // Angular's own idioms: output<void>(), empty lifecycle classes.
-    files: ['web/src/**/*.ts', 'packages/angular/src/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-invalid-void-type': 'off',
-      '@typescript-eslint/no-extraneous-class': 'off',
-    },
   },
   {
     files: ['web/src/**/*.ts'],
@@ -77,7 +108,7 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['packages/**/*.ts'],
+    files: ['packages/angular/**/*.ts'],
     rules: restrict([
       {
         group: ['**/server/**', '**/web/**'],
@@ -86,24 +117,29 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['server/src/*.ts'],
-    ignores: ['server/src/store/**'],
+    files: ['packages/contract/**/*.ts'],
     rules: restrict([
       {
-        group: ['kysely', 'kysely/*', 'pg', 'node:sqlite', 'jose', '@node-rs/*'],
-        message: 'Only store/ and services/ use these.',
+        group: ['**/server/**', '**/web/**', '@latchkey/*', '@angular/*', ...HTTP],
+        message: 'The contract is the innermost package: it imports nothing of ours.',
+      },
+      {
+        group: ['json-schema-to-ts'],
+        allowTypeImports: true,
+        message: 'json-schema-to-ts is for types only: nothing of it may reach a bundle.',
       },
     ]),
   },
 );
 
-/** services/: no HTTP, no SQL; jose only in access-tokens.ts, argon2 only in password-hasher.ts. */
-function serviceRules() {
-  const base = [
-    {
-      group: ['fastify', '@fastify/*', 'kysely', 'kysely/*', 'pg', 'node:sqlite'],
-      message: 'services/ hold the rules: no HTTP, no SQL.',
-    },
+/**
+ * The layer rules docs/architecture.md states, one block per folder of server/src:
+ * http → services → store, each library in one folder. (ESLint applies the last matching block's
+ * `no-restricted-imports`, so each file matches exactly one of these.)
+ */
+function serverLayerRules() {
+  const services = [
+    { group: [...HTTP, ...SQL], message: 'services/ hold the rules: no HTTP, no SQL.' },
     { group: ['../http/*'], message: 'Dependencies point inward: services must not import http/.' },
   ];
   const jose = { group: ['jose'], message: 'Only services/access-tokens.ts imports jose.' };
@@ -117,9 +153,79 @@ function serviceRules() {
     {
       files: ['server/src/services/**/*.ts'],
       ignores: [tokens, hasher],
-      rules: restrict([...base, jose, argon2]),
+      rules: restrict([...services, jose, argon2]),
     },
-    { files: [tokens], rules: restrict([...base, argon2]) },
-    { files: [hasher], rules: restrict([...base, jose]) },
+    { files: [tokens], rules: restrict([...services, argon2]) },
+    { files: [hasher], rules: restrict([...services, jose]) },
+    {
+      files: ['server/src/store/**/*.ts'],
+      rules: {
+        // Rows are converted at the boundary (Number(row.created_at)): drivers return what their
+        // runtime gives (pg's int8 as text unless parsed), whatever the row types claim.
+        '@typescript-eslint/no-unnecessary-type-conversion': 'off',
+        ...restrict([
+          { group: [...HTTP, ...CRYPTO_LIBS], message: 'store/ is SQL only.' },
+          {
+            group: ['../http/*', '../services/*'],
+            message: 'store/ imports neither http/ nor services/.',
+          },
+        ]),
+      },
+    },
+    {
+      files: ['server/src/http/**/*.ts'],
+      rules: restrict([
+        {
+          group: [...SQL, ...CRYPTO_LIBS],
+          message: 'http/ talks to services, not to SQL or crypto libraries.',
+        },
+        {
+          group: ['../store/*'],
+          message: 'http/ reaches the database only through services (http → services → store).',
+        },
+      ]),
+    },
+    {
+      files: ['server/src/errors.ts'],
+      rules: restrict([
+        {
+          group: ['./*', '!./errors.ts'],
+          message: 'errors.ts is a leaf: it imports nothing of ours.',
+        },
+        { group: [...HTTP, ...SQL, ...CRYPTO_LIBS], message: 'errors.ts is a leaf.' },
+      ]),
+    },
+    {
+      // app.ts wires plugins and routes: Fastify and its plugins, http/ and services/; no SQL,
+      // no crypto, and the store only as a type it passes on.
+      files: ['server/src/app.ts'],
+      rules: restrict([
+        {
+          group: [...SQL, ...CRYPTO_LIBS, 'helmet'],
+          message: 'app.ts only wires plugins and routes.',
+        },
+        {
+          group: ['./store/*'],
+          allowTypeImports: true,
+          message: 'app.ts passes the store on; it never queries it.',
+        },
+      ]),
+    },
+    {
+      // The process edges (main.ts, cli.ts) and config: they open the store through its opener
+      // and build the app; they never touch SQL, HTTP plugins or crypto libraries themselves.
+      files: ['server/src/*.ts'],
+      ignores: ['server/src/app.ts', 'server/src/errors.ts'],
+      rules: restrict([
+        {
+          group: [...SQL, ...HTTP, ...CRYPTO_LIBS],
+          message: 'Process edges compose; store/, http/ and services/ use these libraries.',
+        },
+        {
+          group: ['./http/*'],
+          message: 'Only app.ts wires http/.',
+        },
+      ]),
+    },
   ];
 }

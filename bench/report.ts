@@ -100,7 +100,9 @@ export function renderReport(report: RunReport): string {
     '## Absolute figures',
     '',
     'Requests (or hashes) per second that succeeded; latencies of successful requests, each ' +
-      'timed on its own, from the load generator in the orchestrating process.',
+      'timed on its own, from the load generator in the orchestrating process. The revocation ' +
+      'row of the scale-out scenario gives delays instead: from a logout on one instance until ' +
+      'another refuses its token.',
     '',
     table(
       ['Load', 'per second', 'p50', 'p99'],

@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     // overlong parameter) get the same failure shape, and the headers every API answer gets.
     frameworkErrors: (error, _request, reply) => {
       reply.headers(headerSets.privateApi);
-      return sendFailure(reply, toAuthError(error));
+      void sendFailure(reply, toAuthError(error));
     },
     // Clients cannot change types by accident: "123" stays a string, 123 stays a number.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -139,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   await app.register(
     publicRoutes({
       accessTokens: services.accessTokens,
-      pingDatabase: services.pingDatabase,
+      pingDatabase: () => services.pingDatabase(),
       onHealthFailure: (error) =>
         app.log.warn({ err: error }, 'health check: database unavailable'),
     }),

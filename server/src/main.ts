@@ -2,6 +2,7 @@
  * The process edge: read the environment once, open the store, build the app, listen, and close
  * everything in order on SIGTERM/SIGINT.
  */
+import { inspect } from 'node:util';
 import { buildApp, REDACTED_LOG_PATHS } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openStore } from './store/open-store.ts';
@@ -65,6 +66,8 @@ main().catch((error: unknown) => {
     `Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   if (error instanceof Error && error.cause !== undefined)
-    process.stderr.write(`Cause: ${String(error.cause)}\n`);
+    process.stderr.write(
+      `Cause: ${error.cause instanceof Error ? error.cause.message : inspect(error.cause)}\n`,
+    );
   process.exit(1);
 });

@@ -73,6 +73,12 @@ function assertRefreshCookieSet(res: LightMyRequestResponse, maxAgeSeconds: numb
   const header = refreshSetCookieHeader(res);
   assert.ok(header, 'a refresh cookie is set');
   const cookie = setCookieAttributes(header);
+  // Exactly these attributes: no Domain (the cookie stays on this host), no Expires beside Max-Age.
+  assert.deepEqual(
+    [...cookie.keys()].sort(),
+    ['httponly', 'max-age', 'name', 'path', 'samesite', 'secure', 'value'],
+    header,
+  );
   assert.ok(
     (cookie.get('value') ?? '').length >= 22,
     'the refresh token carries at least 128 bits',

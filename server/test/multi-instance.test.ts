@@ -99,12 +99,16 @@ function jwks(t: TestApp) {
   return t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
 }
 
-/** Polls `probe` every 20 ms until it holds; returns the time it took; fails after `timeoutMs`. */
-async function timeUntil(
+/**
+ * Polls `probe` every 20 ms until it holds; fails after `timeoutMs`. The deadline only keeps a
+ * hung test from holding up the run: how fast things happen is measured by the benchmarks
+ * (bench/scenarios/scale-out.ts measures how long a revocation takes to reach another instance).
+ */
+async function waitUntil(
   probe: () => Promise<boolean>,
   timeoutMs: number,
   what: string,
-): Promise<number> {
+): Promise<void> {
   const startedAt = performance.now();
   while (!(await probe())) {
     if (performance.now() - startedAt > timeoutMs) {
@@ -112,8 +116,13 @@ async function timeUntil(
     }
     await sleep(20);
   }
-  return performance.now() - startedAt;
 }
+
+/**
+ * Far longer than a revocation takes to travel (REVOCATION_POLL_MS, 500 ms by default): only a
+ * revocation that never arrives fails the wait.
+ */
+const REVOCATION_DEADLINE_MS = 10_000;
 
 function assertUnavailable(res: LightMyRequestResponse, what: string): void {
   assert.equal(res.statusCode, 503, `${what}: ${res.statusCode} ${res.body}`);
@@ -130,7 +139,7 @@ describe(
   'several instances on one PostgreSQL database',
   { skip: SKIP, timeout: TEST_TIMEOUT_MS },
   () => {
-    test('a logout on one instance revokes the session on another within a second of real time', async (ctx) => {
+    test('a logout on one instance revokes the session on another through its own polling', async (ctx) => {
       const database = await freshDatabase(ctx);
       const a = await instance(ctx, database);
       const b = await instance(ctx, database);
@@ -139,12 +148,12 @@ describe(
       assert.equal((await status(b.app, user.token)).statusCode, 200);
 
       assert.equal((await logoutWithBearer(a.app, user.token)).statusCode, 200);
-      const elapsed = await timeUntil(
-        async () => (await status(b.app, user.token)).statusCode === 401,
-        3000,
+      // Real time and B's own background poll, as in production (nobody calls poll() for it).
+      await waitUntil(
+        async () => (await status(b.app, user.token)).statusCode !== 200,
+        REVOCATION_DEADLINE_MS,
         'instance B to refuse the logged-out token',
       );
-      assert.ok(elapsed < 1000, `B refused the token ${Math.round(elapsed)} ms after the logout`);
       const refused = await status(b.app, user.token);
       assert.equal(json(refused).code, 'token_revoked');
       assert.equal(json(await refreshWith(b.app, user.refresh)).code, 'invalid_refresh_token');
@@ -265,14 +274,17 @@ describe(
       assert.equal((await status(b.app, alice.token)).statusCode, 200);
       const loggedOut = await registerUser(a.app);
       assert.equal((await logoutWithBearer(a.app, loggedOut.token)).statusCode, 200);
-      await timeUntil(
-        async () => (await status(b.app, loggedOut.token)).statusCode === 401,
-        3000,
+      await waitUntil(
+        async () => (await status(b.app, loggedOut.token)).statusCode !== 200,
+        REVOCATION_DEADLINE_MS,
         'B to see the logout made before the outage',
       );
+      assert.equal(json(await status(b.app, loggedOut.token)).code, 'token_revoked');
 
       // Traffic on both instances through the whole restart: registrations on A, logins on B.
       const registered: string[] = [];
+      /** Answers so far: 503s, and logins on B that succeeded. */
+      const answers = { unavailable: 0, loggedIn: 0 };
       const slowest = { ms: 0, what: '' };
       const unexpected: string[] = [];
       let running = true;
@@ -281,6 +293,7 @@ describe(
         const res = await request();
         const ms = performance.now() - startedAt;
         if (ms > slowest.ms) Object.assign(slowest, { ms, what: `${what} (${res.statusCode})` });
+        if (res.statusCode === 503) answers.unavailable++;
         if (res.statusCode >= 500 && res.statusCode !== 503) {
           unexpected.push(`${what}: ${res.statusCode} ${res.body}`);
         }
@@ -297,7 +310,8 @@ describe(
             }),
           );
           if (res.statusCode === 201) registered.push(email);
-          await timed('login on B', () => login(b, alice.email, GOOD_PASSWORD));
+          const loggedIn = await timed('login on B', () => login(b, alice.email, GOOD_PASSWORD));
+          if (loggedIn.statusCode === 200) answers.loggedIn++;
           await sleep(10);
         }
       })();
@@ -329,20 +343,32 @@ describe(
               `refresh on ${name} while the database is down`,
             );
           }
-          await sleep(300); // a little more traffic against a stopped database
+          // The traffic loop, too, meets the stopped database (a few rounds of it).
+          const unavailableSoFar = answers.unavailable;
+          await waitUntil(
+            async () => answers.unavailable >= unavailableSoFar + 4,
+            10_000,
+            'the traffic to be answered 503 while the database is down',
+          );
         } finally {
           await startCluster(cluster);
         }
 
         // Both instances recover by themselves: no restart, no reconfiguration.
         for (const t of [a, b]) {
-          await timeUntil(
+          await waitUntil(
             async () => (await t.app.inject({ method: 'GET', url: '/health' })).statusCode === 200,
             10_000,
             'the instance to report healthy again',
           );
         }
-        await sleep(300);
+        // The traffic, too, succeeds again on both instances.
+        const [registeredSoFar, loggedInSoFar] = [registered.length, answers.loggedIn];
+        await waitUntil(
+          async () => registered.length > registeredSoFar && answers.loggedIn > loggedInSoFar,
+          10_000,
+          'a registration on A and a login on B to succeed after the restart',
+        );
       } finally {
         running = false;
         await withTimeout(traffic, 10_000, 'the traffic loop did not stop');
@@ -364,12 +390,12 @@ describe(
       const bob = await registerUser(a.app);
       assert.equal((await status(b.app, bob.token)).statusCode, 200);
       assert.equal((await logoutWithBearer(a.app, bob.token)).statusCode, 200);
-      const elapsed = await timeUntil(
-        async () => (await status(b.app, bob.token)).statusCode === 401,
-        3000,
+      await waitUntil(
+        async () => (await status(b.app, bob.token)).statusCode !== 200,
+        REVOCATION_DEADLINE_MS,
         'B to see a logout made after the outage',
       );
-      assert.ok(elapsed < 1000, `revocation reached B ${Math.round(elapsed)} ms after the logout`);
+      assert.equal(json(await status(b.app, bob.token)).code, 'token_revoked');
     });
 
     test('killing an instance mid-traffic loses no registration it answered', async (ctx) => {
@@ -513,7 +539,7 @@ describe(
         }
       }
 
-      await timeUntil(
+      await waitUntil(
         async () => (await t.app.inject({ method: 'GET', url: '/health' })).statusCode === 200,
         10_000,
         'the instance to report healthy again',
@@ -530,21 +556,19 @@ describe(
       assert.equal((await status(b.app, user.token)).statusCode, 200);
 
       proxy.freeze();
-      let thawedAt: number;
       try {
         assert.equal((await logoutWithBearer(a.app, user.token)).statusCode, 200);
-        await sleep(1500); // several of B's revocation polls fail meanwhile
+        // B cannot read the revocation: its polls fail (this one, and its own meanwhile).
+        await assert.rejects(b.services.revocations.poll());
       } finally {
         proxy.thaw();
-        thawedAt = performance.now();
       }
-      await timeUntil(
-        async () => (await status(b.app, user.token)).statusCode === 401,
-        5000,
+      // B's own polling resumes from its last successful read and finds the logout.
+      await waitUntil(
+        async () => (await status(b.app, user.token)).statusCode !== 200,
+        REVOCATION_DEADLINE_MS,
         'B to refuse the token once its database answers',
       );
-      const elapsed = performance.now() - thawedAt;
-      assert.ok(elapsed < 2000, `B refused the token ${Math.round(elapsed)} ms after the thaw`);
       assert.equal(json(await status(b.app, user.token)).code, 'token_revoked');
     });
   },

@@ -245,13 +245,22 @@ describe('nginx in front of two instances, as docs/scale-out.md sets it up', { s
 
     const logout = await call(ports.https, 'POST', '/auth/logout', { headers: bearer });
     assert.equal(logout.status, 200, logout.body);
-    // Within a second, whichever instance answers refuses the token.
-    const startedAt = performance.now();
+    // Soon, whichever instance answers refuses the token (how soon: bench/scenarios/scale-out.ts).
+    // Until then an instance may still accept it; any other answer is a failure. The deadline
+    // only fails a revocation that never arrives.
+    const deadline = performance.now() + 10_000;
     let refusedInARow = 0;
     while (refusedInARow < 4) {
       const answer = await call(ports.https, 'GET', '/auth/status', { headers: bearer });
-      refusedInARow = answer.status === 401 ? refusedInARow + 1 : 0;
-      assert.ok(performance.now() - startedAt < 1500, 'an instance still accepts the token');
+      if (answer.status === 200) {
+        refusedInARow = 0;
+        assert.ok(performance.now() < deadline, 'an instance still accepts the token after 10 s');
+        await sleep(20);
+      } else {
+        assert.equal(answer.status, 401, answer.body);
+        assert.equal((JSON.parse(answer.body) as { code?: string }).code, 'token_revoked');
+        refusedInARow++;
+      }
     }
   });
 

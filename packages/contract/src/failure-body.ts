@@ -62,11 +62,10 @@ export function failureSchema<const C extends ErrorCode>(
  * const failure: FailureBody = { status: 'fail', code: 'rate_limited', message: 'Too many requests.' };
  * ```
  */
-export type FailureBody = FromSchema<FailureSchema<ErrorCode>>;
+export type FailureBody = FromSchema<JsonSchemaOf<FailureSchema<ErrorCode>>>;
 
-// A failure schema is a JSON Schema (checked here, where a mistake would fail the build).
-const _isJsonSchema: JSONSchema = failureSchema(['bad_request'], 'check');
-void _isJsonSchema;
+/** Compiles only when T is a JSON Schema: a mistake in FailureSchema fails the build here. */
+type JsonSchemaOf<T extends JSONSchema> = T;
 
 type StatusOf<C extends ErrorCode> = (typeof ERROR_STATUS)[C];
 type CodesWithStatus<C extends ErrorCode, S> = C extends ErrorCode

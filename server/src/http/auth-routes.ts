@@ -117,11 +117,12 @@ export function authRoutes(deps: AuthRoutesDeps) {
       handler: async (request, reply) => {
         const cookieToken = refreshCookie.read(request);
         let claims: AccessClaims | undefined;
-        let bearerError: unknown;
+        let bearerError: AuthError | undefined;
         try {
           const token = bearerToken(request.headers.authorization);
           if (token !== undefined) claims = await sessions.authenticate(token);
         } catch (error) {
+          if (!(error instanceof AuthError)) throw error;
           bearerError = error;
         }
         if (claims === undefined && cookieToken === undefined)

@@ -27,6 +27,8 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
       },
       (error: unknown) => {
         clearTimeout(timer);
+        // The driver's rejection passes through unchanged: mapUnavailableErrors classifies it.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(error);
       },
     );

@@ -24,8 +24,8 @@ const INT8_OID = 20;
  * Every int8 here is an epoch-millisecond time, far below 2^53; a larger value fails loudly
  * rather than losing precision.
  */
-const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === INT8_OID && format !== 'binary') {
       return (value: string) => {
         const parsed = Number(value);
@@ -34,9 +34,12 @@ const typeParsers = {
         return parsed;
       };
     }
-    return pg.types.getTypeParser(oid, format);
+    // pg's own parser for every other type. Its typings key it by pg-types' TypeId enum, but
+    // any OID the server sends is valid there (unknown ones get the text parser).
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
-} as pg.CustomTypesConfig;
+};
 
 /**
  * SQLSTATE classes that mean "the database cannot answer now" rather than "this query is wrong":
