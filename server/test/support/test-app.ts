@@ -88,15 +88,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
-export const json = (res: LightMyRequestResponse) =>
-  res.json() as Record<string, unknown> & {
-    status: string;
-    code?: string;
-    message?: string;
-    fields?: Record<string, string>;
-    auth_token?: string;
-    data?: unknown;
-  };
+/** Any answer's body, loosely typed: tests assert on it field by field. */
+export type AnyBody = Record<string, unknown> & {
+  status: string;
+  code?: string;
+  message?: string;
+  fields?: Record<string, string>;
+  auth_token?: string;
+  data?: unknown;
+};
+
+export const json = (res: LightMyRequestResponse): AnyBody => res.json();
 
 /** The value of the refresh cookie a response set ('' when it was cleared, undefined when not set). */
 export function refreshCookieOf(res: LightMyRequestResponse): string | undefined {
@@ -113,7 +115,8 @@ export function refreshSetCookieHeader(res: LightMyRequestResponse): string | un
 
 let counter = 0;
 /** A unique, valid email for a test. */
-export const uniqueEmail = (prefix = 'user') => `${prefix}.${process.pid}.${++counter}@example.com`;
+export const uniqueEmail = (prefix = 'user'): string =>
+  `${prefix}.${process.pid}.${++counter}@example.com`;
 export const GOOD_PASSWORD = 'correct horse battery staple';
 
 export interface SignedIn {
@@ -157,10 +160,15 @@ export async function logIn(
   return { email, password, token: json(res).auth_token as string, refresh };
 }
 
-export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+export const bearer = (token: string): { authorization: string } => ({
+  authorization: `Bearer ${token}`,
+});
 
 /** POST /auth/refresh as a same-origin browser would send it. */
-export function refreshWith(app: FastifyInstance, refresh: string) {
+export function refreshWith(
+  app: FastifyInstance,
+  refresh: string,
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/auth/refresh',
@@ -170,7 +178,7 @@ export function refreshWith(app: FastifyInstance, refresh: string) {
   });
 }
 
-export function status(app: FastifyInstance, token: string) {
+export function status(app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: '/auth/status', headers: bearer(token) });
 }
 
@@ -201,7 +209,10 @@ export function setCookieAttributes(header: string): Map<string, string> {
 }
 
 /** POST /auth/logout with the refresh cookie alone, as a same-origin browser would send it. */
-export function logoutWithCookie(app: FastifyInstance, refresh: string) {
+export function logoutWithCookie(
+  app: FastifyInstance,
+  refresh: string,
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/auth/logout',
@@ -212,7 +223,10 @@ export function logoutWithCookie(app: FastifyInstance, refresh: string) {
 }
 
 /** POST /auth/logout with the bearer token alone. */
-export function logoutWithBearer(app: FastifyInstance, token: string) {
+export function logoutWithBearer(
+  app: FastifyInstance,
+  token: string,
+): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
 }
 

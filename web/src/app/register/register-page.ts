@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
-import { LatchkeyAuth, safeReturnUrl } from '@latchkey/angular';
+import { LatchkeyAuth, type LatchkeyResult, safeReturnUrl } from '@latchkey/angular';
 import { CredentialsForm } from '../shared/credentials-form';
 
 @Component({
@@ -31,7 +31,7 @@ export class RegisterPage {
   readonly #router = inject(Router);
   readonly returnUrl = input<string | undefined>();
 
-  protected readonly register = (email: string, password: string) =>
+  protected readonly register = (email: string, password: string): Promise<LatchkeyResult> =>
     this.#auth.register(email, password);
 
   protected continue(): void {

@@ -57,7 +57,7 @@ export class SessionsPage {
   protected readonly error = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly hasOthers = computed(() => (this.sessions() ?? []).some((s) => !s.current));
-  protected readonly device = (session: SessionData) => describeDevice(session.user_agent);
+  protected readonly device = (session: SessionData): string => describeDevice(session.user_agent);
 
   constructor() {
     void this.load();

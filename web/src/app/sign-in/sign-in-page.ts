@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
-import { LatchkeyAuth, safeReturnUrl } from '@latchkey/angular';
+import { LatchkeyAuth, type LatchkeyResult, safeReturnUrl } from '@latchkey/angular';
 import { CredentialsForm } from '../shared/credentials-form';
 
 @Component({
@@ -31,7 +31,8 @@ export class SignInPage {
   /** Where the guard sent the user from (a query parameter). */
   readonly returnUrl = input<string | undefined>();
 
-  protected readonly logIn = (email: string, password: string) => this.#auth.login(email, password);
+  protected readonly logIn = (email: string, password: string): Promise<LatchkeyResult> =>
+    this.#auth.login(email, password);
 
   protected continue(): void {
     void this.#router.navigateByUrl(safeReturnUrl(this.returnUrl(), '/status'));
