@@ -296,6 +296,47 @@ describe('security headers', () => {
     });
   }
 
+  test('every /auth and /admin answer is no-store, 404s and router errors included', async () => {
+    const answers: [string, InjectOptions][] = [
+      ['status', { method: 'GET', url: '/auth/status', headers: bearer(token) }],
+      ['status without a token', { method: 'GET', url: '/auth/status' }],
+      ['sessions', { method: 'GET', url: '/auth/sessions', headers: bearer(token) }],
+      ['unknown /auth path', { method: 'GET', url: '/auth/nope' }],
+      ['/auth itself', { method: 'GET', url: '/auth' }],
+      ['wrong method on a known path', { method: 'PUT', url: '/auth/login' }],
+      ['unknown /admin path', { method: 'POST', url: '/admin/users' }],
+      ['bad percent-encoding', { method: 'GET', url: '/auth/sessions/%zz' }],
+      ['overlong path parameter', { method: 'DELETE', url: `/auth/sessions/${'a'.repeat(200)}` }],
+      [
+        'malformed JSON',
+        {
+          method: 'POST',
+          url: '/auth/login',
+          headers: { 'content-type': 'application/json' },
+          payload: '{',
+        },
+      ],
+    ];
+    for (const [label, request] of answers) {
+      const res = await t.app.inject(request);
+      assert.ok(res.statusCode < 500, `${label}: ${res.statusCode}`);
+      assert.equal(res.headers['cache-control'], 'no-store', `${label} (${res.statusCode})`);
+      // JSON answers: the short API header set, whatever answered (route, 404, router).
+      assert.equal(
+        res.headers['content-security-policy'],
+        "default-src 'none';frame-ancestors 'none'",
+        label,
+      );
+    }
+  });
+
+  test('answers outside /auth and /admin keep their own caching', async () => {
+    const jwks = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    assert.equal(jwks.headers['cache-control'], 'public, max-age=60');
+    const page = await t.app.inject({ method: 'GET', url: '/nope' });
+    assert.notEqual(page.headers['cache-control'], 'no-store');
+  });
+
   test('a rate-limited answer carries the security headers', async (ctx) => {
     const limited = await startApp(ctx, { RATE_LIMIT_PER_IP: '1' });
     const refresh = () =>
