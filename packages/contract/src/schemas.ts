@@ -91,10 +91,8 @@ export type TokenBody = FromSchema<typeof tokenBodySchema>;
  * ```
  */
 export const signedInBodySchema = {
-  type: 'object',
-  additionalProperties: false,
+  ...tokenBodySchema,
   required: ['status', 'message', 'auth_token', 'token_type', 'expires_in'],
-  properties: tokenProperties,
 } as const satisfies JSONSchema;
 /** @see signedInBodySchema */
 export type SignedInBody = FromSchema<typeof signedInBodySchema>;
