@@ -10,7 +10,9 @@
  * Authentication is `trust`, which is safe only because the cluster listens on 127.0.0.1 alone and
  * lives for one test run.
  *
- * `npm test` starts it (scripts/test-all.ts) and hands the test processes these variables:
+ * `npm test` starts one for each test file of its PostgreSQL step (scripts/test-all.ts), so that
+ * files can run side by side and one that restarts its database disturbs no other, and hands the
+ * test processes these variables:
  *   LATCHKEY_TEST_DATABASE_URL        postgres://latchkey@127.0.0.1:<port>/postgres
  *   LATCHKEY_TEST_ADMIN_DATABASE_URL  postgres://postgres@127.0.0.1:<port>/postgres
  *   LATCHKEY_TEST_POSTGRES_DIR        the cluster directory (data/ and postgres.log inside)

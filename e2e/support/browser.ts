@@ -1,16 +1,24 @@
 /**
  * Browser test harness: per suite (test file) one real Latchkey server process on a free port
- * with a fresh DATA_DIR, and one Chromium; per test fresh browser contexts that fail the test on
- * any page error, any console error, or any 5xx answer. Chromium's own "Failed to load resource:
- * the server responded with a status of 4xx" lines are accepted only for requests the test says
- * are expected to fail (a signed-out start-up refresh answers 401 by design, always accepted).
- * Every wait is bounded; the server is killed by PID and the browser closed, also on failure.
+ * with a fresh DATA_DIR, and one Chromium (find-chromium.ts: CHROMIUM_PATH, else the one on PATH)
+ * with a fresh profile of its own, so that suites share nothing and may run side by side; per
+ * test fresh browser contexts that fail the test on any page error, any console error, or any 5xx
+ * answer. Chromium's own "Failed to load resource: the server responded with a status of 4xx"
+ * lines are accepted only for requests the test says are expected to fail (a signed-out start-up
+ * refresh answers 401 by design, always accepted). Every wait is bounded; the server is killed by
+ * PID and the browser closed, also on failure.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+  chromium,
+} from 'playwright-core';
 import {
   type ServerProcess,
   freePort,
@@ -18,6 +26,7 @@ import {
   startServer,
   tempDataDir,
 } from '../../server/test/support/server-process.ts';
+import { findChromium } from './find-chromium.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const WEB_DIR = join(ROOT, 'web/dist/web/browser');
@@ -171,6 +180,8 @@ export function useSuite(options: SuiteOptions = {}): Suite {
   let tearDown: (() => Promise<void>) | undefined;
 
   before(async () => {
+    // First, so that a machine without Chromium fails at once, saying what to install.
+    const executablePath = findChromium();
     const port = await freePort();
     const data = tempDataDir();
     removeData = data.remove;
@@ -196,7 +207,7 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     tearDown = await options.setUp?.(port);
     appUrl = options.appUrl?.(port) ?? server.baseUrl;
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath,
       args: CHROMIUM_ARGS,
       headless: true,
       timeout: 15_000,
@@ -333,7 +344,7 @@ export async function register(page: Page, email: string, password = PASSWORD): 
 }
 
 /** The header's account navigation (present only while signed in). */
-export function accountNav(page: Page) {
+export function accountNav(page: Page): Locator {
   return page.getByRole('navigation', { name: 'Account' });
 }
 
