@@ -128,14 +128,32 @@ describe(`store conformance (${testEngine})`, () => {
       assert.equal(await store.findUserById(crypto.randomUUID()), undefined);
     });
 
-    test('updatePasswordHash changes that user’s hash only', async () => {
+    test('replacePasswordHash changes that user’s hash only, and only from the current one', async () => {
       const a = newUser();
       const b = newUser();
       await store.insertUser(a);
       await store.insertUser(b);
-      await store.updatePasswordHash(a.id, '$argon2id$new');
+      assert.equal(await store.replacePasswordHash(a.id, '$argon2id$stale', '$argon2id$x'), false);
+      assert.equal((await store.findUserById(a.id))?.passwordHash, a.passwordHash);
+      assert.equal(await store.replacePasswordHash(a.id, a.passwordHash, '$argon2id$new'), true);
       assert.equal((await store.findUserById(a.id))?.passwordHash, '$argon2id$new');
       assert.equal((await store.findUserById(b.id))?.passwordHash, b.passwordHash);
+    });
+
+    test('replacePasswordHash lets exactly one of 50 concurrent changes through', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.replacePasswordHash(user.id, user.passwordHash, `$argon2id$next${i}`),
+        ),
+      );
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
+      assert.equal(winners.length, 1);
+      assert.equal(
+        (await store.findUserById(user.id))?.passwordHash,
+        `$argon2id$next${winners[0]}`,
+      );
     });
   });
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import {
+  bearer,
   createTestApp,
+  createTestDatabase,
   GOOD_PASSWORD,
   json,
   registerUser,
@@ -326,5 +328,116 @@ describe('per-IP rate limit', () => {
     // The proxy's own address (inject's 127.0.0.1) is not what is counted either.
     const direct = await login(t, uniqueEmail('ghost'), WRONG_PASSWORD);
     assert.equal(direct.statusCode, 401, direct.body);
+  });
+});
+
+/** Counts answers by status: `{ 401: 5, 429: 195 }`. */
+function statusCounts(answers: LightMyRequestResponse[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const res of answers) counts[res.statusCode] = (counts[res.statusCode] ?? 0) + 1;
+  return counts;
+}
+
+function changePassword(t: TestApp, token: string, current: string, next: string) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/password',
+    headers: bearer(token),
+    payload: { current_password: current, new_password: next },
+  });
+}
+
+describe('password guesses in parallel (reserve, then hash)', () => {
+  test('200 parallel wrong logins for one email get at most 5 answers of 401, the rest 429', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => login(t, user.email, WRONG_PASSWORD)),
+    );
+    const counts = statusCounts(answers);
+    assert.ok((counts[401] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 200, JSON.stringify(counts));
+    for (const res of answers.filter((r) => r.statusCode === 429)) assertRateLimited(res);
+    // The guesses are spent: even the right password waits for the window.
+    assertRateLimited(await login(t, user.email, GOOD_PASSWORD));
+  });
+
+  test('parallel wrong logins spread over two instances share one limit', async (ctx) => {
+    const database = await createTestDatabase();
+    const a = await createTestApp({ store: await database.open() });
+    const b = await createTestApp({ store: await database.open() });
+    ctx.after(async () => {
+      await a.close();
+      await b.close();
+      await a.store.close();
+      await b.store.close();
+      await database.remove();
+    });
+    const user = await registerUser(a.app);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => login(i % 2 === 0 ? a : b, user.email, WRONG_PASSWORD)),
+    );
+    const counts = statusCounts(answers);
+    assert.ok((counts[401] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 100, JSON.stringify(counts));
+  });
+
+  test('150 parallel guesses of current_password with a stolen token: at most 5 are checked', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        changePassword(t, user.token, `guess number ${i} of the attacker`, 'attacker password'),
+      ),
+    );
+    const counts = statusCounts(answers);
+    assert.ok((counts[401] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 150, JSON.stringify(counts));
+    // The guesses count against the account, as on login: the right password waits too, and
+    // works again once the window has passed.
+    assertRateLimited(await changePassword(t, user.token, user.password, 'attacker password'));
+    t.clock.advance(WINDOW_MS + 1000);
+    assert.equal((await login(t, user.email, user.password)).statusCode, 200);
+  });
+
+  test('POST /auth/password counts towards the per-IP limit', async (ctx) => {
+    const t = await startApp(ctx, { RATE_LIMIT_PER_IP: '3' });
+    const user = await registerUser(t.app);
+    const answers = [];
+    for (let i = 0; i < 4; i++) {
+      answers.push(await changePassword(t, user.token, `wrong guess ${i}`, 'another new password'));
+    }
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [401, 401, 401, 429],
+    );
+    assertRateLimited(answers[3] as LightMyRequestResponse);
+  });
+
+  test('of 20 parallel password changes with the right current password exactly one succeeds', async (ctx) => {
+    const t = await startApp(ctx, { LOGIN_MAX_FAILURES: '100' });
+    const user = await registerUser(t.app);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        changePassword(t, user.token, user.password, `new password number ${i} here`),
+      ),
+    );
+    const counts = statusCounts(answers);
+    assert.deepEqual(counts, { 200: 1, 401: 19 }, JSON.stringify(counts));
+    for (const res of answers.filter((r) => r.statusCode === 401)) {
+      assert.equal(json(res).code, 'invalid_credentials');
+    }
+    // The winner's password is the account's, and the session that made it keeps working.
+    const winner = answers.findIndex((r) => r.statusCode === 200);
+    assert.equal(
+      (await login(t, user.email, `new password number ${winner} here`)).statusCode,
+      200,
+    );
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/auth/status',
+      headers: bearer(user.token),
+    });
+    assert.equal(status.statusCode, 200);
   });
 });

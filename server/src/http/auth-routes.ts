@@ -144,6 +144,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
 
     app.route({
       ...route(OPERATIONS.changePassword),
+      // It checks a password: the per-IP limit applies as on login (v2 contract).
+      config: rateLimited,
       preHandler: authenticate,
       handler: async (request) => {
         const { sub, sid } = claimsOf(request);

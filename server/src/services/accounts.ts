@@ -99,16 +99,17 @@ export function createAccounts(options: AccountsOptions): Accounts {
 
     async logIn(rawEmail, password, client) {
       const email = normalizeEmail(rawEmail);
-      await loginThrottle.assertAllowed(email);
+      await loginThrottle.reserveAttempt(email);
       const user =
         describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
       if (!(await passwordMatches(user, password)) || user === undefined) {
-        await loginThrottle.recordFailure(email);
         throw new AuthError('invalid_credentials');
       }
-      await loginThrottle.reset(email);
+      await loginThrottle.recordSuccess(email);
       if (hasher.needsRehash(user.passwordHash)) {
-        await store.updatePasswordHash(user.id, await hasher.hash(normalizePassword(password)));
+        // Only over the hash just verified: a password changed meanwhile is never overwritten.
+        const upgraded = await hasher.hash(normalizePassword(password));
+        await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
       }
       return sessions.start(user.id, client);
     },
@@ -116,11 +117,10 @@ export function createAccounts(options: AccountsOptions): Accounts {
     async changePassword(userId, sessionId, current, next) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
-      await loginThrottle.assertAllowed(user.email);
-      if (!(await passwordMatches(user, current))) {
-        await loginThrottle.recordFailure(user.email);
-        throw new AuthError('invalid_credentials');
-      }
+      // The same account limit as login: a stolen access token must not be a way around it.
+      await loginThrottle.reserveAttempt(user.email);
+      if (!(await passwordMatches(user, current))) throw new AuthError('invalid_credentials');
+      await loginThrottle.recordSuccess(user.email);
       const problem = describePasswordProblem(next);
       if (problem !== undefined) {
         throw new AuthError('validation_failed', {
@@ -128,8 +128,15 @@ export function createAccounts(options: AccountsOptions): Accounts {
           message: problem,
         });
       }
-      await loginThrottle.reset(user.email);
-      await store.updatePasswordHash(user.id, await hasher.hash(normalizePassword(next)));
+      // Compare-and-set against the hash the current password was checked with: of concurrent
+      // changes made with the same current password exactly one wins; the others answer as if
+      // the current password were wrong (it no longer is the current one).
+      const replaced = await store.replacePasswordHash(
+        user.id,
+        user.passwordHash,
+        await hasher.hash(normalizePassword(next)),
+      );
+      if (!replaced) throw new AuthError('invalid_credentials');
       await sessions.endOthers(user.id, sessionId);
     },
 

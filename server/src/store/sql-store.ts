@@ -71,12 +71,17 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       return row && toUser(row);
     },
 
-    async updatePasswordHash(userId, passwordHash) {
-      await db
+    async replacePasswordHash(userId, currentHash, nextHash) {
+      // One conditional UPDATE: the database serializes concurrent ones, so of several changes
+      // made against the same current hash exactly one matches.
+      const row = await db
         .updateTable('users')
-        .set({ password_hash: passwordHash })
+        .set({ password_hash: nextHash })
         .where('id', '=', userId)
-        .execute();
+        .where('password_hash', '=', currentHash)
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async createSession(session, refresh) {

@@ -71,7 +71,12 @@ export interface Store {
   insertUser(user: UserRecord): Promise<boolean>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
-  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Compare-and-set: replaces the user's hash only while it is still `currentHash`. False when
+   * another change came first (or the user is gone); of concurrent calls with the same
+   * `currentHash`, exactly one returns true.
+   */
+  replacePasswordHash(userId: string, currentHash: string, nextHash: string): Promise<boolean>;
 
   /** Creates a session with its first refresh token, atomically. */
   createSession(
