@@ -29,8 +29,6 @@ export interface Throttle {
    * parallel requests cannot all slip under the limit.
    */
   take(key: string, max: number, windowMs: number, message?: string): Promise<void>;
-  /** Throws AuthError `rate_limited` while `key` has `max` or more hits in its window. */
-  assertBelow(key: string, max: number, message?: string): Promise<void>;
   /** Forgets `key`'s count (a success clears an account's failures). */
   clear(key: string): Promise<void>;
 }
@@ -51,16 +49,6 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     async take(key, max, windowMs, message) {
       const { count, retryAfterSeconds } = await hit(key, windowMs);
       if (count > max) throw new AuthError('rate_limited', { retryAfterSeconds, message });
-    },
-    async assertBelow(key, max, message) {
-      const now = clock.now();
-      const counter = await store.readCounter(key, now);
-      if (counter !== undefined && counter.count >= max) {
-        throw new AuthError('rate_limited', {
-          retryAfterSeconds: secondsUntil(counter.windowEndsAt, now),
-          message,
-        });
-      }
     },
     clear: (key) => store.deleteCounter(key),
   };
