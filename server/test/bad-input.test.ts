@@ -277,12 +277,36 @@ describe('POST /auth/register email rules', () => {
       'ada\u00a0@example.com', // no-break space
       'ada\u3000@example.com', // ideographic space
       'ada\ud83d@example.com', // lone high surrogate from a split emoji
+      'ada\u034f@example.com', // combining grapheme joiner
+      'ada\ufe0f@example.com', // variation selector 16
+      'ada\u{e0101}@example.com', // variation selector 18
+      'ada\u3164@example.com', // Hangul filler
+      'ada\uffa0@example.com', // halfwidth Hangul filler
+      '\uff41da@example.com', // fullwidth a
+      'ada@example\uff0ecom', // fullwidth full stop
+      'ada\uff20example.com', // fullwidth commercial at
     ];
     for (const email of refused) {
       const res = await register(t.app, email, GOOD_PASSWORD);
       assert.equal(res.statusCode, 400, `${JSON.stringify(email)}: ${res.body}`);
       assertInvalidFields(res, 'email');
     }
+  });
+
+  test('emails that differ only by composed or decomposed accents are one account', async () => {
+    const composed = `jos\u00e9.${Date.now()}@example.com`;
+    const decomposed = composed.normalize('NFD');
+    assert.notEqual(composed, decomposed);
+    assert.equal((await register(t.app, composed, GOOD_PASSWORD)).statusCode, 201);
+    const again = await register(t.app, decomposed, GOOD_PASSWORD);
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(json(again).code, 'email_taken');
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: decomposed.toUpperCase(), password: GOOD_PASSWORD },
+    });
+    assert.equal(login.statusCode, 200, login.body);
   });
 
   test('register refuses lone surrogates sent as raw JSON escapes', async () => {
@@ -515,7 +539,9 @@ describe('POST /auth/register and /auth/login under fuzzing', () => {
     email.length <= 254 &&
     email.split('@').length === 2 &&
     /@[^@]+\.[^@.]+$/.test(email) &&
-    !/[\s\p{Cc}\p{Cf}]/u.test(email) &&
+    !/[\s\p{Cc}\p{Cf}\u{115F}\u{3164}\u{FF00}-\u{FFEF}]|\p{Variation_Selector}|\u{034F}|\u{1160}/u.test(
+      email,
+    ) &&
     email.isWellFormed();
   const acceptablePassword = (password: string) =>
     codePoints(password) >= 8 && codePoints(password) <= 256 && password.isWellFormed();
@@ -546,7 +572,7 @@ describe('POST /auth/register and /auth/login under fuzzing', () => {
     assert.equal(typeof email, 'string', where);
     assert.equal(typeof password, 'string', where);
     const stored = await emailOf(t.app, String(body.auth_token));
-    assert.equal(stored, email.trim().toLowerCase(), where);
+    assert.equal(stored, email.trim().toLowerCase().normalize('NFC'), where);
     if (url === '/auth/register') {
       assert.ok(acceptableEmail(stored), `accepted a bad email: ${where}`);
       assert.ok(acceptablePassword(password), `accepted a bad password: ${where}`);

@@ -9,8 +9,16 @@ const EMAIL_MAX_LENGTH = 254;
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;
 
-// Whitespace, C0/C1 controls, and the invisible format characters that make look-alike addresses.
-const FORBIDDEN_IN_EMAIL = /[\s\p{Cc}\p{Cf}]/u;
+/**
+ * Characters that make two addresses look alike while comparing differently (UTS #39, "Confusable
+ * detection"; v2 contract): whitespace, C0/C1 controls, format characters (Cf: zero-width
+ * joiners, directional marks, the soft hyphen…), variation selectors, the combining grapheme
+ * joiner, and the Hangul fillers, all of which render as nothing.
+ */
+const INVISIBLE_IN_EMAIL =
+  /[\s\p{Cc}\p{Cf}\u{115F}\u{3164}\u{FFA0}]|\p{Variation_Selector}|\u{034F}|\u{1160}/u;
+/** The Halfwidth and Fullwidth Forms block: `ａｄａ@example.com` is not ada@example.com. */
+const WIDTH_VARIANT_IN_EMAIL = /[\u{FF00}-\u{FFEF}]/u;
 
 /**
  * The most common passwords (lower-cased, 8 characters or more: shorter ones fail the length rule
@@ -26,9 +34,15 @@ function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
-/** The form an email is stored and compared in: trimmed and lower-cased. */
+/**
+ * The form an email is stored and compared in: trimmed, lower-cased, and in Unicode NFC, so a
+ * composed and a decomposed `é` are one address (v2 contract). NFC, not NFKC: compatibility forms
+ * (full-width letters, ligatures) are refused by describeEmailProblem rather than folded.
+ */
 export function normalizeEmail(raw: string): string {
-  return raw.trim().toLowerCase();
+  const email = raw.trim().toLowerCase();
+  // normalize() needs well-formed text; an ill-formed address is refused as it is.
+  return email.isWellFormed() ? email.normalize('NFC') : email;
 }
 
 /** What is wrong with an email (already normalized), or undefined when it is acceptable. */
@@ -36,8 +50,11 @@ export function describeEmailProblem(email: string): string | undefined {
   if (email === '') return 'Enter an email address.';
   if (codePointLength(email) > EMAIL_MAX_LENGTH)
     return `Use at most ${EMAIL_MAX_LENGTH} characters.`;
-  if (!email.isWellFormed() || FORBIDDEN_IN_EMAIL.test(email)) {
+  if (!email.isWellFormed() || INVISIBLE_IN_EMAIL.test(email)) {
     return 'Remove spaces and invisible characters from the email address.';
+  }
+  if (WIDTH_VARIANT_IN_EMAIL.test(email)) {
+    return 'Type the email address without full-width characters.';
   }
   const parts = email.split('@');
   const [local, domain] = parts;
