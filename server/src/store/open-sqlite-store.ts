@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
@@ -61,12 +61,28 @@ function isSqliteBusy(error: unknown): boolean {
   return typeof errcode === 'number' && [5, 6].includes(errcode & 0xff);
 }
 
+/**
+ * The database holds the private signing keys and every password hash: only the server's own
+ * user may read it (v2 contract; a world-readable file let another local user mint tokens in
+ * review). DATA_DIR is created 0700; the database file is created 0600 before SQLite opens it, so
+ * its -wal and -shm files, which SQLite creates with the main file's permissions, are 0600 too.
+ * An existing file is narrowed to 0600 (an older version created it 0644); an existing DATA_DIR
+ * is left as the operator made it.
+ */
+function keepPrivate(dataDir: string, databasePath: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(databasePath)) closeSync(openSync(databasePath, 'a', 0o600));
+  for (const file of [databasePath, `${databasePath}-wal`, `${databasePath}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 /** Opens (creating if needed) the embedded SQLite database, migrates it and returns the Store. */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   let path = ':memory:';
   if (options.dataDir !== ':memory:') {
-    mkdirSync(options.dataDir, { recursive: true });
     path = join(options.dataDir, 'latchkey.sqlite');
+    keepPrivate(options.dataDir, path);
   }
   const database = new DatabaseSync(path);
   // busy_timeout first: wait for another process's write lock instead of failing at once (even
