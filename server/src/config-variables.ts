@@ -433,6 +433,13 @@ export const CONFIG_VARIABLES = {
     default: '2',
     doc: 'Hashes computed at once; more wait in line, so token checks never queue behind them.',
   },
+  HASH_QUEUE_MAX: {
+    group: 'hashing',
+    parser: wholeNumber(1, 100_000),
+    default: '64',
+    doc: 'Password checks allowed to wait for a hash; past it they answer 503 with Retry-After.',
+    details: 'A bounded line: one client cannot make every login wait seconds behind its requests.',
+  },
 
   LOG_LEVEL: {
     group: 'operations',

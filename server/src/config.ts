@@ -49,6 +49,8 @@ export interface Config {
   argon2: { memoryKib: number; iterations: number; parallelism: number };
   /** How many password hashes may run at once (the rest wait in line, off the threadpool). */
   hashConcurrency: number;
+  /** Hashes that may wait for a free lane; past it a password check answers 503 at once. */
+  hashQueueMax: number;
   revocationPollMs: number;
   logLevel: string;
   /** Longest a query may take: SQLite's busy timeout, PostgreSQL's statement_timeout. */
@@ -123,6 +125,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
       parallelism: v.ARGON2_PARALLELISM,
     }),
     hashConcurrency: v.HASH_CONCURRENCY,
+    hashQueueMax: v.HASH_QUEUE_MAX,
     revocationPollMs: v.REVOCATION_POLL_MS,
     logLevel: v.LOG_LEVEL,
     databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,

@@ -30,6 +30,7 @@ export const ERROR_MESSAGES = {
 export const CAUSE_MESSAGES = {
   accountThrottled: 'Too many failed attempts for this account. Try again later.',
   noSuchSession: 'No such session.',
+  hashQueueFull: 'The server is busy checking passwords. Try again in a moment.',
 } as const;
 
 export interface AuthErrorOptions {

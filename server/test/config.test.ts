@@ -49,6 +49,7 @@ const OTHER_VALUES: Record<string, string> = {
   ARGON2_ITERATIONS: '3',
   ARGON2_PARALLELISM: '2',
   HASH_CONCURRENCY: '4',
+  HASH_QUEUE_MAX: '16',
   LOG_LEVEL: 'warn',
   WEB_DIR: '/srv/latchkey/web',
 };
@@ -207,6 +208,7 @@ describe('loadConfig defaults', () => {
       trustProxy: 1,
       argon2: { memoryKib: 65_536, iterations: 3, parallelism: 2 },
       hashConcurrency: 4,
+      hashQueueMax: 16,
       revocationPollMs: 250,
       logLevel: 'warn',
       databaseStatementTimeoutMs: 1500,

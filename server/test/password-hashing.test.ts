@@ -110,3 +110,39 @@ describe('password hashing with the real argon2id parameters', () => {
     assert.equal(await storedHashOf(email), upgraded);
   });
 });
+
+describe('the bounded hashing line (HASH_QUEUE_MAX)', () => {
+  test('password checks past the line answer 503 with Retry-After at once; the others are answered', async (ctx) => {
+    const busy = await createTestApp({
+      hasher: 'real',
+      env: { HASH_CONCURRENCY: '1', HASH_QUEUE_MAX: '2' },
+    });
+    ctx.after(() => busy.close());
+    // Distinct emails: the per-account limit stays out of the way.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        busy.app.inject({
+          method: 'POST',
+          url: '/auth/login',
+          payload: { email: uniqueEmail(`queue${i}`), password: 'not anybody password' },
+        }),
+      ),
+    );
+    const unavailable = answers.filter((r) => r.statusCode === 503);
+    const refused = answers.filter((r) => r.statusCode === 401);
+    assert.equal(unavailable.length + refused.length, 30, answers.map((r) => r.statusCode).join());
+    // One hashing, two waiting: at most three of thirty reach the hash.
+    assert.ok(refused.length >= 1 && refused.length <= 3, `${refused.length} answered 401`);
+    for (const res of unavailable) {
+      assert.equal(json(res).code, 'service_unavailable');
+      assert.match(String(res.headers['retry-after']), /^\d+$/);
+    }
+    // Once the line has drained, password checks work again.
+    const later = await busy.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: uniqueEmail('after'), password: 'not anybody password' },
+    });
+    assert.equal(later.statusCode, 401);
+  });
+});

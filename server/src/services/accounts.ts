@@ -108,8 +108,15 @@ export function createAccounts(options: AccountsOptions): Accounts {
       await loginThrottle.recordSuccess(email);
       if (hasher.needsRehash(user.passwordHash)) {
         // Only over the hash just verified: a password changed meanwhile is never overwritten.
-        const upgraded = await hasher.hash(normalizePassword(password));
-        await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
+        // Best effort: with the hashing line full, the upgrade waits for a later login rather
+        // than fail this one.
+        const upgraded = await hasher.hash(normalizePassword(password)).catch((error: unknown) => {
+          if (error instanceof AuthError && error.code === 'service_unavailable') return undefined;
+          throw error;
+        });
+        if (upgraded !== undefined) {
+          await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
+        }
       }
       return sessions.start(user.id, client);
     },

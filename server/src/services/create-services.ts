@@ -87,7 +87,9 @@ export function createServices(deps: ServicesDeps): Services {
   const accounts = createAccounts({
     store,
     clock,
-    hasher: deps.hasher ?? createPasswordHasher(config.argon2, config.hashConcurrency),
+    hasher:
+      deps.hasher ??
+      createPasswordHasher(config.argon2, config.hashConcurrency, config.hashQueueMax),
     loginThrottle: createLoginThrottle({
       throttle,
       maxFailures: config.loginMaxFailures,

@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 
 export interface Argon2Params {
   memoryKib: number;
@@ -25,22 +26,30 @@ export interface PasswordHasher {
  * Hashes run on libuv's threadpool. At most `concurrency` run at once; the rest wait in a queue
  * here, on the event loop, so the threadpool always has free threads for everything else and a
  * login storm never delays token checks (see docs/decisions/0004-revocation-and-hot-path.md).
+ * At most `queueMax` wait: past that, a hash is refused at once with AuthError
+ * `service_unavailable` (503, Retry-After), so one client flooding password checks cannot make
+ * everyone's login wait seconds behind it (v2 contract, HASH_QUEUE_MAX).
  */
-export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
+export function createPasswordHasher(
+  params: Argon2Params,
+  concurrency: number,
+  queueMax = Number.POSITIVE_INFINITY,
+): PasswordHasher {
   const options = {
     memoryCost: params.memoryKib,
     timeCost: params.iterations,
     parallelism: params.parallelism,
   };
   const paramString = `m=${params.memoryKib},t=${params.iterations},p=${params.parallelism}`;
-  const limit = createLimiter(concurrency);
+  const limit = createLimiter(concurrency, queueMax);
   // A real hash of a random secret: verifying against it costs exactly what a real verify does.
   const dummy = limit(() => hash(crypto.randomUUID(), options));
 
   const verifyPhc = async (phc: string, password: string): Promise<boolean> => {
     try {
       return await limit(() => verify(phc, password));
-    } catch {
+    } catch (error) {
+      if (error instanceof AuthError) throw error; // the queue is full: not a wrong password
       return false;
     }
   };
@@ -56,13 +65,24 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
   };
 }
 
-/** A tiny semaphore: runs at most `max` tasks at once, the rest in arrival order. */
-function createLimiter(max: number) {
+/** Seconds a client should wait when the hashing line is full: a few hashes' time. */
+const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A tiny semaphore: runs at most `max` tasks at once, the rest in arrival order, at most
+ * `queueMax` of them waiting; past that a task is refused at once.
+ */
+function createLimiter(max: number, queueMax: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
     if (running < max) running += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    else if (waiting.length >= queueMax) {
+      throw new AuthError('service_unavailable', {
+        retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
+        message: CAUSE_MESSAGES.hashQueueFull,
+      });
+    } else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
     try {
       return await task();
     } finally {
