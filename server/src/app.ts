@@ -77,6 +77,17 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Slow clients are cut off (v2 contract): the whole request within REQUEST_TIMEOUT_MS, else
+    // 408 and the connection closes; idle keep-alive connections close after
+    // KEEP_ALIVE_TIMEOUT_MS. Node checks pending requests every connectionsCheckingInterval
+    // (30 s by default), so it is tied to the timeout; headersTimeout may not exceed it.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     return503OnClosing: true,
     clientErrorHandler: handleClientError,

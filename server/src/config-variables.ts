@@ -248,6 +248,20 @@ export const CONFIG_VARIABLES = {
     details: 'Use 0.0.0.0 (or ::) to expose it.',
     inReadme: true,
   },
+  REQUEST_TIMEOUT_MS: {
+    group: 'listen',
+    parser: wholeNumber(100, 600_000),
+    default: '10000',
+    doc: 'A request must arrive whole (headers and body) within this many ms, or it gets 408.',
+    details: 'Slow clients trickling a body cannot hold connections open for ever.',
+  },
+  KEEP_ALIVE_TIMEOUT_MS: {
+    group: 'listen',
+    parser: wholeNumber(100, 600_000),
+    default: '5000',
+    doc: 'An idle keep-alive connection is closed after this many ms.',
+    details: 'Behind a proxy, keep it above the proxy’s own keep-alive timeout to its upstreams.',
+  },
   PUBLIC_URL: {
     group: 'listen',
     parser: publicOrigin,

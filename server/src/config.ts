@@ -49,6 +49,10 @@ export interface Config {
   argon2: { memoryKib: number; iterations: number; parallelism: number };
   /** How many password hashes may run at once (the rest wait in line, off the threadpool). */
   hashConcurrency: number;
+  /** A request must arrive whole within this; then 408. */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections close after this. */
+  keepAliveTimeoutMs: number;
   /** Hashes that may wait for a free lane; past it a password check answers 503 at once. */
   hashQueueMax: number;
   revocationPollMs: number;
@@ -125,6 +129,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
       parallelism: v.ARGON2_PARALLELISM,
     }),
     hashConcurrency: v.HASH_CONCURRENCY,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     hashQueueMax: v.HASH_QUEUE_MAX,
     revocationPollMs: v.REVOCATION_POLL_MS,
     logLevel: v.LOG_LEVEL,

@@ -22,6 +22,7 @@ export const ERROR_MESSAGES = {
   origin_rejected: 'This request must come from the app’s own origin.',
   rate_limited: 'Too many requests. Try again later.',
   request_header_too_large: 'The request headers are too large.',
+  request_timeout: 'The request took too long to arrive. Send it again.',
   service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
   internal_error: 'Something went wrong on our side.',
 } as const satisfies Record<ErrorCode, string>;

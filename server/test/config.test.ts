@@ -50,6 +50,8 @@ const OTHER_VALUES: Record<string, string> = {
   ARGON2_PARALLELISM: '2',
   HASH_CONCURRENCY: '4',
   HASH_QUEUE_MAX: '16',
+  REQUEST_TIMEOUT_MS: '20000',
+  KEEP_ALIVE_TIMEOUT_MS: '7000',
   LOG_LEVEL: 'warn',
   WEB_DIR: '/srv/latchkey/web',
 };
@@ -209,6 +211,8 @@ describe('loadConfig defaults', () => {
       argon2: { memoryKib: 65_536, iterations: 3, parallelism: 2 },
       hashConcurrency: 4,
       hashQueueMax: 16,
+      requestTimeoutMs: 20000,
+      keepAliveTimeoutMs: 7000,
       revocationPollMs: 250,
       logLevel: 'warn',
       databaseStatementTimeoutMs: 1500,

@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   origin_rejected: 403,
   rate_limited: 429,
   request_header_too_large: 431,
+  request_timeout: 408,
   service_unavailable: 503,
   internal_error: 500,
 } as const;

@@ -86,6 +86,7 @@ const STATUS_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: 'Refused: the request came from an origin this server does not serve.',
   404: 'No such resource.',
   405: 'This method is not allowed here.',
+  408: 'The request did not arrive whole in time (REQUEST_TIMEOUT_MS); the connection closes.',
   409: 'Conflicts with existing data.',
   413: 'The request body is larger than 16 KiB.',
   415: 'The body must be JSON, sent with Content-Type: application/json.',

@@ -74,9 +74,10 @@ const BODY_ERRORS = [
 const BEARER_ERRORS = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'] as const;
 /**
  * Any request the database takes part in; and any request at all can carry headers past the
- * server's 16 KiB limit, which Node's parser refuses before routing.
+ * server's 16 KiB limit, or arrive too slowly, which Node refuses before routing.
  */
 const SERVER_ERRORS = [
+  'request_timeout',
   'request_header_too_large',
   'internal_error',
   'service_unavailable',
@@ -304,7 +305,7 @@ export const OPERATIONS = {
       response: {
         200: { description: 'The server and its database answer.', ...healthBodySchema },
         503: { description: 'The database does not answer.', ...healthBodySchema },
-        ...failureResponses(['request_header_too_large']),
+        ...failureResponses(['request_timeout', 'request_header_too_large']),
       },
     },
   },

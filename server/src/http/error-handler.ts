@@ -119,26 +119,41 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/** Node's client errors, by code, as the contract's; anything else is a request it could not read. */
+const CLIENT_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  HPE_HEADER_OVERFLOW: 'request_header_too_large',
+  // REQUEST_TIMEOUT_MS ran out before the request arrived whole (a slow or trickling client).
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+};
+
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
 /**
- * Errors Node's HTTP parser raises before Fastify sees a request (headers over the 16 KiB limit,
- * garbage on the socket): answered in the same JSON shape, then the connection is closed.
+ * Errors Node's HTTP server raises before Fastify sees a request (headers over the 16 KiB limit,
+ * garbage on the socket, a request that did not arrive in time): answered in the same JSON shape,
+ * then the connection is closed.
  */
 export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const code: ErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_too_large' : 'bad_request';
+  const code: ErrorCode = CLIENT_ERROR_CODES[error.code ?? ''] ?? 'bad_request';
   const status = STATUS_BY_CODE[code];
   const body = JSON.stringify({
     status: 'fail',
     code,
     message: ERROR_MESSAGES[code],
   } satisfies FailureBody);
-  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  const reason = REASON_PHRASES[status] ?? 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  // A slow client may never close its side: the connection is freed once the answer is out.
+  if (code === 'request_timeout') socket.destroySoon();
 }
