@@ -343,6 +343,12 @@ export const CONFIG_VARIABLES = {
     doc: 'Seconds within which refreshes that reuse one cookie all succeed (several tabs).',
     details: 'Reuse after that is treated as theft and ends the whole session.',
   },
+  MAX_SESSIONS_PER_USER: {
+    group: 'tokens',
+    parser: wholeNumber(1, 10_000),
+    default: '50',
+    doc: 'Live sessions a user may have; a sign-in past it ends the least recently used one.',
+  },
   JWT_AUDIENCE: {
     group: 'tokens',
     parser: text,

@@ -17,6 +17,7 @@ import {
   refreshWith,
   registerUser,
   setCookieAttributes,
+  type SignedIn,
   status,
   type TestApp,
   uniqueEmail,
@@ -801,5 +802,58 @@ describe('GET /health', () => {
     const res = await t.app.inject({ method: 'GET', url: '/health' });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { status: 'ok' });
+  });
+});
+
+describe('the session cap (MAX_SESSIONS_PER_USER)', () => {
+  test('a sign-in past the cap ends the least recently used session at once', async (ctx) => {
+    const capped = await createTestApp({ env: { MAX_SESSIONS_PER_USER: '3' } });
+    ctx.after(() => capped.close());
+    const first = await registerUser(capped.app);
+    const signIns = [first];
+    for (let i = 0; i < 3; i++) {
+      capped.clock.advance(1000);
+      signIns.push(await logIn(capped.app, first.email));
+    }
+    // Four sign-ins, cap three: the first (least recently used) session is gone.
+    const oldest = await capped.app.inject({
+      method: 'GET',
+      url: '/auth/status',
+      headers: bearer(first.token),
+    });
+    assert.equal(oldest.statusCode, 401);
+    assert.equal(json(oldest).code, 'token_revoked');
+    const live = await listSessions(capped.app, (signIns[3] as SignedIn).token);
+    assert.equal(live.length, 3);
+    assert.ok(!live.some((s) => s.id === jwtClaims(first.token).sid));
+    // A refresh counts as use: the session refreshed last survives the next trim.
+    capped.clock.advance(1000);
+    assert.equal((await refreshWith(capped.app, (signIns[1] as SignedIn).refresh)).statusCode, 200);
+    capped.clock.advance(1000);
+    await logIn(capped.app, first.email);
+    const remaining = (await listSessions(capped.app, (signIns[1] as SignedIn).token)).map(
+      (s) => s.id,
+    );
+    assert.ok(remaining.includes(jwtClaims((signIns[1] as SignedIn).token).sid as string));
+    assert.ok(!remaining.includes(jwtClaims((signIns[2] as SignedIn).token).sid as string));
+  });
+
+  test('20 parallel sign-ins leave exactly the cap of live sessions', async (ctx) => {
+    // Simultaneous logins count against the account limit while in flight (docs/api.md): raise
+    // it, this test is about the session cap.
+    const capped = await createTestApp({
+      env: { MAX_SESSIONS_PER_USER: '5', LOGIN_MAX_FAILURES: '100' },
+    });
+    ctx.after(() => capped.close());
+    const user = await registerUser(capped.app);
+    const signIns = await Promise.all(
+      Array.from({ length: 20 }, () => logIn(capped.app, user.email)),
+    );
+    const live = await capped.store.listLiveSessions(
+      jwtClaims(user.token).sub as string,
+      capped.clock.now(),
+    );
+    assert.equal(live.length, 5);
+    assert.equal(signIns.length, 20);
   });
 });

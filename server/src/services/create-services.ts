@@ -83,6 +83,7 @@ export function createServices(deps: ServicesDeps): Services {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    maxSessionsPerUser: config.maxSessionsPerUser,
   });
   const accounts = createAccounts({
     store,

@@ -27,6 +27,8 @@ export interface SessionsOptions {
   refreshTokenTtlSeconds: number;
   sessionMaxAgeSeconds: number;
   refreshReuseGraceSeconds: number;
+  /** A sign-in past this many live sessions ends the least recently used ones. */
+  maxSessionsPerUser: number;
 }
 
 export interface ClientInfo {
@@ -110,6 +112,23 @@ export function createSessions(options: SessionsOptions): Sessions {
     return record;
   };
 
+  /**
+   * At most maxSessionsPerUser live sessions (v2 contract): a sign-in past the cap ends the least
+   * recently used others at once, so a script signing in in a loop cannot grow a user's sessions
+   * (and the revocation list) without bound. The new session is always kept. Parallel sign-ins
+   * each trim to the cap, so together they settle on it.
+   */
+  const endSessionsPastTheCap = async (userId: string, keepSessionId: string) => {
+    const live = await store.listLiveSessions(userId, clock.now());
+    if (live.length <= options.maxSessionsPerUser) return;
+    const others = live
+      .filter((s) => s.id !== keepSessionId)
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt || b.createdAt - a.createdAt);
+    for (const session of others.slice(options.maxSessionsPerUser - 1)) {
+      await revoke(session.id, 'session_limit');
+    }
+  };
+
   return {
     async start(userId, client) {
       const now = clock.now();
@@ -129,6 +148,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         },
         { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
       );
+      await endSessionsPastTheCap(userId, sessionId);
       return issue(sessionId, userId, {
         token: refreshToken,
         expiresAt: refreshExpiresAt,
