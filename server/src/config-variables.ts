@@ -161,6 +161,19 @@ const postgresUrl: Parser<string> = {
 };
 
 /**
+ * 32 random bytes in base64 (AES-256). The value is never echoed: it is a secret.
+ */
+const encryptionKey: Parser<Buffer> = {
+  accepts: '32 random bytes in base64 (`openssl rand -base64 32`)',
+  read(raw, name) {
+    const bytes = Buffer.from(raw, 'base64');
+    return /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) && bytes.length === 32
+      ? ok(bytes)
+      : refuse(`${name} must be 32 random bytes in base64, e.g. from \`openssl rand -base64 32\`.`);
+  },
+};
+
+/**
  * No chain of proxies in front of one server is this long (a CDN, a load balancer and nginx are
  * three); a count far past the real one trusts addresses the client wrote, as `true` would.
  */
@@ -361,6 +374,16 @@ export const CONFIG_VARIABLES = {
     example: 'https://auth.example.com',
     derivedDefault: 'PUBLIC_URL',
     doc: 'Token issuer (`iss`).',
+  },
+  KEY_ENCRYPTION_KEY: {
+    group: 'tokens',
+    parser: encryptionKey,
+    example: 'q3T1f0sXJ6mGgk3mWmJ1c8b3Vt5cJxS3lHkXvJ8mYq0=',
+    doc: 'Encrypts the private signing keys at rest (AES-256-GCM); 32 bytes in base64.',
+    details:
+      'Unset: keys are stored in plain text and a warning is logged at start-up. Set it on every ' +
+      'instance; existing plain keys are encrypted at the first start that has it. Losing it ' +
+      'means new keys (every user signs in again). Keep it outside the database and its backups.',
   },
   JWT_CLOCK_TOLERANCE: {
     group: 'tokens',

@@ -25,6 +25,8 @@ export interface Config {
   publicUrl: string;
   /** Unset: embedded SQLite under dataDir. */
   databaseUrl: string | undefined;
+  /** AES-256 key for the private signing keys at rest; unset: stored plain (with a warning). */
+  keyEncryptionKey: Buffer | undefined;
   dataDir: string;
   /** Directory with the built web app (index.html); served at `/` when it exists. */
   webDir: string;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     host: v.HOST,
     publicUrl,
     databaseUrl: v.DATABASE_URL,
+    keyEncryptionKey: v.KEY_ENCRYPTION_KEY,
     dataDir: resolve(cwd, v.DATA_DIR),
     webDir: resolve(cwd, v.WEB_DIR ?? DEFAULT_WEB_DIR),
     jwtIssuer: v.JWT_ISSUER ?? publicUrl,

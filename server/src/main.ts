@@ -51,6 +51,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
+  if (config.keyEncryptionKey === undefined) {
+    app.log.warn(
+      'KEY_ENCRYPTION_KEY is not set: the private signing keys are stored unencrypted. Anyone ' +
+        'who reads the database can sign tokens. Set it to 32 random bytes in base64 ' +
+        '(openssl rand -base64 32); existing keys are encrypted at the next start.',
+    );
+  }
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
     {

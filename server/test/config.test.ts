@@ -26,6 +26,7 @@ const OTHER_VALUES: Record<string, string> = {
   HOST: '0.0.0.0',
   PUBLIC_URL: 'https://auth.example.com',
   DATABASE_URL: 'postgres://latchkey@127.0.0.1:5432/latchkey',
+  KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
   DATA_DIR: '/var/lib/latchkey',
   DATABASE_STATEMENT_TIMEOUT_MS: '1500',
   DATABASE_CONNECT_TIMEOUT_MS: '700',
@@ -193,6 +194,7 @@ describe('loadConfig defaults', () => {
       host: '0.0.0.0',
       publicUrl: 'https://auth.example.com',
       databaseUrl: 'postgres://latchkey@127.0.0.1:5432/latchkey',
+      keyEncryptionKey: Buffer.alloc(32, 5),
       dataDir: '/var/lib/latchkey',
       webDir: '/srv/latchkey/web',
       jwtIssuer: 'urn:latchkey',
@@ -336,6 +338,18 @@ describe('TRUST_PROXY through the app', () => {
 });
 
 describe('loadConfig errors', () => {
+  test('loadConfig refuses a KEY_ENCRYPTION_KEY that is not 32 bytes of base64, without echoing it', () => {
+    for (const raw of ['short', Buffer.alloc(16).toString('base64'), `${'!'.repeat(43)}=`]) {
+      assert.throws(
+        () => loadConfig({ KEY_ENCRYPTION_KEY: raw }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /KEY_ENCRYPTION_KEY must be 32 random bytes/.test(error.message) &&
+          !error.message.includes(raw),
+      );
+    }
+  });
+
   test('loadConfig reports every problem at once', () => {
     const error = configError({
       ACCESS_TOKEN_TTL: 'abc',

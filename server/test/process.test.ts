@@ -253,6 +253,22 @@ describe('the server process', () => {
     }
   });
 
+  test('without KEY_ENCRYPTION_KEY the server warns at start-up; with it, it does not, and never logs it', async () => {
+    const plain = await startServer(await serverEnv());
+    const keyWarning = (server: ServerProcess) =>
+      logLines(server.output()).some(
+        (line) => line['level'] === 40 && String(line['msg']).includes('KEY_ENCRYPTION_KEY'),
+      );
+    assert.ok(keyWarning(plain), 'a warning names KEY_ENCRYPTION_KEY');
+    await plain.stop('SIGTERM');
+
+    const key = Buffer.alloc(32, 3).toString('base64');
+    const sealed = await startServer(await serverEnv({ KEY_ENCRYPTION_KEY: key }));
+    assert.ok(!keyWarning(sealed));
+    await sealed.stop('SIGTERM');
+    assert.ok(!sealed.output().includes(key), 'the key appears in the logs');
+  });
+
   test('an invalid environment makes the process exit non-zero naming every bad variable', async () => {
     const env = await serverEnv({ ACCESS_TOKEN_TTL: 'abc', COOKIE_SAMESITE: 'sideways' });
     const server = spawnServer(env);

@@ -452,6 +452,23 @@ describe(`signing keys (${testEngine})`, () => {
     assert.equal((await store.listSigningKeys())[0]?.retiredAt, T0 + 2000);
   });
 
+  test('replaceSigningKeyPrivateJwk replaces only the current value, once among parallel calls', async (ctx) => {
+    const store = await openTestStore();
+    ctx.after(() => store.close());
+    const key = newKey();
+    await store.insertSigningKey(key);
+    assert.equal(await store.replaceSigningKeyPrivateJwk(key.kid, 'stale', 'sealed'), false);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.replaceSigningKeyPrivateJwk(key.kid, key.privateJwk, `sealed ${i}`),
+      ),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const stored = (await store.listSigningKeys())[0];
+    assert.equal(stored?.privateJwk, `sealed ${results.indexOf(true)}`);
+    assert.equal(stored?.publicJwk, key.publicJwk);
+  });
+
   test('insertFirstSigningKey from several stores at once leaves exactly one active key', async (ctx) => {
     const database = await createTestDatabase();
     ctx.after(() => database.remove());

@@ -13,6 +13,7 @@ import {
 import { AuthError } from '../errors.ts';
 import type { SigningKeyRecord, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
+import type { KeySealer } from './key-sealer.ts';
 
 /**
  * EdDSA over Ed25519 (RFC 8037): small keys and signatures, deterministic signing, no nonce to get
@@ -43,6 +44,8 @@ export interface IssuedToken {
 export interface AccessTokensOptions {
   store: Store;
   clock: Clock;
+  /** Seals private keys before they are stored, opens them when they are loaded. */
+  sealer: KeySealer;
   issuer: string;
   audience: string;
   ttlSeconds: number;
@@ -103,7 +106,7 @@ export async function generateSigningKey(now: number): Promise<SigningKeyRecord>
  * verified in full.
  */
 export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
-  const { store, clock } = options;
+  const { store, clock, sealer } = options;
   let keys = new Map<string, LoadedKey>();
   let signingKey: LoadedKey | undefined;
   const verified = new Map<string, AccessClaims>();
@@ -115,7 +118,10 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       record,
       publicJwk,
       publicKey: (await importJWK(publicJwk, ALGORITHM)) as CryptoKey,
-      privateKey: (await importJWK(JSON.parse(record.privateJwk) as JWK, ALGORITHM)) as CryptoKey,
+      privateKey: (await importJWK(
+        JSON.parse(sealer.open(record.privateJwk, record.kid)) as JWK,
+        ALGORITHM,
+      )) as CryptoKey,
     };
   };
 
@@ -124,13 +130,35 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     record.retiredAt === null ||
     record.retiredAt + (options.ttlSeconds + options.clockToleranceSeconds) * 1000 > now;
 
+  /** A new key's record with its private part sealed (plain without KEY_ENCRYPTION_KEY). */
+  const newSealedKey = async (): Promise<SigningKeyRecord> => {
+    const record = await generateSigningKey(clock.now());
+    return { ...record, privateJwk: sealer.seal(record.privateJwk, record.kid) };
+  };
+
+  /**
+   * With KEY_ENCRYPTION_KEY set, keys stored plain (before it was set) are sealed in place: a
+   * compare-and-set on the plain value, so instances starting together seal each key once.
+   */
+  const sealPlainKeys = async (records: SigningKeyRecord[]): Promise<boolean> => {
+    let sealedAny = false;
+    for (const record of records) {
+      if (!sealer.enabled || sealer.isSealed(record.privateJwk)) continue;
+      const sealed = sealer.seal(record.privateJwk, record.kid);
+      await store.replaceSigningKeyPrivateJwk(record.kid, record.privateJwk, sealed);
+      sealedAny = true;
+    }
+    return sealedAny;
+  };
+
   const loadKeys = async () => {
     lastLoadAt = clock.now();
     let records = await store.listSigningKeys();
     if (!records.some((r) => r.retiredAt === null)) {
-      await store.insertFirstSigningKey(await generateSigningKey(clock.now()));
+      await store.insertFirstSigningKey(await newSealedKey());
       records = await store.listSigningKeys();
     }
+    if (await sealPlainKeys(records)) records = await store.listSigningKeys();
     const now = clock.now();
     const next = new Map<string, LoadedKey>();
     for (const record of records) {
@@ -244,7 +272,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     },
 
     async rotateKeys() {
-      const record = await generateSigningKey(clock.now());
+      const record = await newSealedKey();
       await store.insertSigningKey(record);
       await store.retireSigningKeysExcept(record.kid, clock.now());
       await loadKeys();

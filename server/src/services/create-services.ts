@@ -4,6 +4,7 @@ import { type AccessTokens, createAccessTokens } from './access-tokens.ts';
 import { type Accounts, createAccounts } from './accounts.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { createHousekeeping, type Housekeeping } from './housekeeping.ts';
+import { createKeySealer } from './key-sealer.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
 import { createRevocationList, type RevocationList } from './revocation-list.ts';
@@ -56,6 +57,7 @@ export function createServices(deps: ServicesDeps): Services {
   const accessTokens = createAccessTokens({
     store,
     clock,
+    sealer: createKeySealer(config.keyEncryptionKey),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,

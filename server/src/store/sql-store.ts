@@ -283,6 +283,17 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       });
     },
 
+    async replaceSigningKeyPrivateJwk(kid, current, next) {
+      const row = await db
+        .updateTable('signing_keys')
+        .set({ private_jwk: next })
+        .where('kid', '=', kid)
+        .where('private_jwk', '=', current)
+        .returning('kid')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async retireSigningKeysExcept(kid, now) {
       await db
         .updateTable('signing_keys')

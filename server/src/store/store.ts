@@ -114,6 +114,11 @@ export interface Store {
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
   /** Inserts the key only if no key is active, so instances starting together keep one key. */
   insertFirstSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Compare-and-set of a key's private part (sealing a key stored plain): replaces it only while
+   * it is still `current`; false when another instance did it first.
+   */
+  replaceSigningKeyPrivateJwk(kid: string, current: string, next: string): Promise<boolean>;
   /** Retires every key but `kid` that is not retired yet. */
   retireSigningKeysExcept(kid: string, now: number): Promise<void>;
 
