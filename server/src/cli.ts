@@ -12,7 +12,7 @@ const USAGE = `Usage: npm run latchkey -- <command>
 
 Commands:
   migrate       Apply pending database migrations (start-up does this too).
-  rotate-keys   Create a new signing key. Running servers sign with it within a minute;
+  rotate-keys   Create a new signing key. Running servers sign with it within a second;
                 tokens signed with older keys stay valid until they expire.
 `;
 

@@ -84,10 +84,10 @@ describe('signing key rotation', () => {
       assert.equal(jwtClaims(third.token).sub, jwtClaims(user.token).sub);
       assert.equal((await status(t.app, third.token)).statusCode, 200);
 
-      // After the access-token lifetime the retired key leaves the JWKS of a reloaded instance.
-      // The CLI stamped the retirement with real time, so the lifetime counts from now (the CLI
-      // may have taken seconds to start on a busy machine).
-      t.clock.set(Date.now() + 901_000);
+      // After the access-token lifetime, plus the 5 s an instance may still sign with a retired
+      // key, the retired key leaves the JWKS of a reloaded instance. The CLI stamped the
+      // retirement with real time, so this counts from now (the CLI may have taken seconds).
+      t.clock.set(Date.now() + 906_000);
       const later = (
         await restarted.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
       ).json() as { keys: { kid: string }[] };
@@ -111,5 +111,60 @@ describe('signing key rotation', () => {
     const result = latchkey('frobnicate', database);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /rotate-keys/);
+  });
+});
+
+describe('seamless key rotation (v2)', () => {
+  test('a token signed with a key retired meanwhile verifies on every instance until its own exp', async (ctx) => {
+    const database = await createTestDatabase();
+    const clock = createTestClock();
+    const a = await createTestApp({ store: await database.open(), clock });
+    const b = await createTestApp({ store: await database.open(), clock });
+    ctx.after(async () => {
+      await a.close();
+      await b.close();
+      await a.store.close();
+      await b.store.close();
+      await database.remove();
+    });
+    const user = await registerUser(a.app);
+    const oldKid = kidOf(user.token);
+
+    // B rotates; A read its keys less than a second ago, so it still signs with the retired key.
+    const newKid = await b.services.accessTokens.rotateKeys();
+    clock.advance(500);
+    const late = await logIn(a.app, user.email);
+    assert.equal(kidOf(late.token), oldKid);
+
+    // Just before that token's own expiry, both instances (keys reloaded) still accept it.
+    const exp = jwtClaims(late.token)['exp'] as number;
+    clock.set(exp * 1000 - 1000);
+    await a.services.accessTokens.loadKeys();
+    await b.services.accessTokens.loadKeys();
+    for (const [name, app] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      const res = await status(app.app, late.token);
+      assert.equal(res.statusCode, 200, `${name}: ${res.body}`);
+    }
+    // A's keys were reloaded: it signs with the new key.
+    assert.equal(kidOf((await logIn(a.app, user.email)).token), newKid);
+  });
+
+  test('a running instance signs with a key rotated by the CLI a second later', async (ctx) => {
+    const database = await createTestDatabase();
+    const t = await createTestApp({ store: await database.open() });
+    ctx.after(async () => {
+      await t.close();
+      await t.store.close();
+      await database.remove();
+    });
+    const user = await registerUser(t.app);
+    const rotated = latchkey('rotate-keys', database);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const newKid = /New signing key (\S+) is active/.exec(rotated.stdout)?.[1];
+    t.clock.advance(1000);
+    assert.equal(kidOf((await logIn(t.app, user.email)).token), newKid);
   });
 });

@@ -27,6 +27,20 @@ const MAX_TOKEN_LENGTH = 8192;
 const VERIFIED_CACHE_SIZE = 10_000;
 /** An unknown kid or a JWKS request reloads the keys (another instance may have rotated), at most this often. */
 const KEY_RELOAD_MIN_INTERVAL_MS = 1000;
+/**
+ * Before signing, an instance re-reads the signing keys when its copy is older than this (one
+ * SELECT of a table of a few rows, at most once a second, on paths that write to the database
+ * anyway), so after `rotate-keys` every instance signs with the new key within a second (v2
+ * contract: within 2). Checking a token never waits for it.
+ */
+const KEY_RELOAD_INTERVAL_MS = 1000;
+/**
+ * How long after its retirement a key may still have signed a token: an instance signs with it
+ * until its next reload (a second, or longer while a reload is under way). Retired keys stay accepted for this plus the token lifetime, so every
+ * token verifies until its own `exp` (v2 contract, "Key rotation is seamless"); an instance that
+ * cannot reach the database for longer may sign tokens that end this much sooner.
+ */
+const SIGNING_LAG_MS = 5 * KEY_RELOAD_INTERVAL_MS;
 
 export interface AccessClaims {
   sub: string;
@@ -128,7 +142,10 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   /** A retired key still verifies until the last token it signed has expired. */
   const stillAccepted = (record: SigningKeyRecord, now: number) =>
     record.retiredAt === null ||
-    record.retiredAt + (options.ttlSeconds + options.clockToleranceSeconds) * 1000 > now;
+    record.retiredAt +
+      SIGNING_LAG_MS +
+      (options.ttlSeconds + options.clockToleranceSeconds) * 1000 >
+      now;
 
   /** A new key's record with its private part sealed (plain without KEY_ENCRYPTION_KEY). */
   const newSealedKey = async (): Promise<SigningKeyRecord> => {
@@ -163,7 +180,10 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     const next = new Map<string, LoadedKey>();
     for (const record of records) {
       if (!stillAccepted(record, now)) continue;
-      next.set(record.kid, keys.get(record.kid) ?? (await importKey(record)));
+      // A key already imported keeps its key material, with the row as it is now: its retirement
+      // must be seen, or a retired key would still count as active and might be signed with.
+      const loaded = keys.get(record.kid);
+      next.set(record.kid, loaded === undefined ? await importKey(record) : { ...loaded, record });
     }
     const removed = [...keys.keys()].some((kid) => !next.has(kid));
     keys = next;
@@ -174,6 +194,15 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         (a, b) => b.record.createdAt - a.record.createdAt || (a.record.kid < b.record.kid ? -1 : 1),
       )[0];
     if (removed) verified.clear();
+  };
+
+  /** One reload at a time: parallel sign-ins share the one in flight. */
+  let reloading: Promise<void> | undefined;
+  const reloadOnce = (): Promise<void> => {
+    reloading ??= loadKeys().finally(() => {
+      reloading = undefined;
+    });
+    return reloading;
   };
 
   const remember = (token: string, claims: AccessClaims) => {
@@ -195,6 +224,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     loadKeys,
 
     async issue({ userId, sessionId }) {
+      if (clock.now() - lastLoadAt >= KEY_RELOAD_INTERVAL_MS) await reloadOnce();
       if (signingKey === undefined) throw new Error('Signing keys are not loaded');
       const iat = Math.floor(clock.now() / 1000);
       const token = await new SignJWT({ sid: sessionId })
