@@ -15,7 +15,7 @@ import { acceptJsonBodiesOnly } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createOriginCheck } from './http/origin-check.ts';
 import { publicRoutes } from './http/public-routes.ts';
-import { createRefreshCookie } from './http/refresh-cookie.ts';
+import { createDeviceCookie, createRefreshCookie } from './http/refresh-cookie.ts';
 import { createSecurityHeaderSets, securityHeaders } from './http/security-headers.ts';
 import { registerWebApp } from './http/web-app.ts';
 import type { Clock } from './services/clock.ts';
@@ -135,14 +135,13 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   await registerIpRateLimit(app, { perMinute: config.rateLimitPerIp, throttle: services.throttle });
   await registerOpenApi(app, { publicUrl: config.publicUrl });
 
+  const cookieOptions = { sameSite: config.cookieSameSite, secure: config.cookieSecure };
   await app.register(
     authRoutes({
       accounts: services.accounts,
       sessions: services.sessions,
-      refreshCookie: createRefreshCookie({
-        sameSite: config.cookieSameSite,
-        secure: config.cookieSecure,
-      }),
+      refreshCookie: createRefreshCookie(cookieOptions),
+      deviceCookie: createDeviceCookie(cookieOptions),
       authenticate: createAuthenticate(services.sessions),
       assertCookieRequestAllowed: createOriginCheck([config.publicUrl, ...config.corsOrigins]),
     }),

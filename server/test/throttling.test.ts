@@ -441,3 +441,85 @@ describe('password guesses in parallel (reserve, then hash)', () => {
     assert.equal(status.statusCode, 200);
   });
 });
+
+/** The device cookie a login set (its value), or undefined. */
+function deviceCookieOf(res: LightMyRequestResponse): string | undefined {
+  return res.cookies.find((c) => c.name === 'latchkey_device')?.value;
+}
+
+function loginWithDevice(t: TestApp, email: string, password: string, device: string) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: { email, password },
+    cookies: { latchkey_device: device },
+  });
+}
+
+describe('device cookies: lockout cannot be turned against the owner', () => {
+  test('a login sets an HttpOnly device cookie for a year, with the refresh cookie attributes', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const res = await login(t, user.email, user.password);
+    assert.equal(res.statusCode, 200);
+    const raw = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .find((h) => h.startsWith('latchkey_device='));
+    assert.ok(raw !== undefined, 'a device cookie is set');
+    assert.match(raw, /; Max-Age=31536000/);
+    assert.match(raw, /; Path=\/auth/);
+    assert.match(raw, /; HttpOnly/);
+    assert.match(raw, /; Secure/);
+    assert.match(raw, /; SameSite=Strict/);
+    assert.match(String(deviceCookieOf(res)), /^[\w-]{43}$/);
+  });
+
+  test("a stranger's five failures lock out the email, but not the owner's browser", async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const device = deviceCookieOf(await login(t, user.email, user.password));
+    assert.ok(device !== undefined);
+    await failLogins(t, user.email, 5);
+    assertRateLimited(await login(t, user.email, user.password));
+    // A made-up cookie is no way around the lock.
+    assertRateLimited(await loginWithDevice(t, user.email, user.password, 'x'.repeat(43)));
+    // The owner's browser, with its device cookie and the right password, signs in.
+    const owner = await loginWithDevice(t, user.email, user.password, device);
+    assert.equal(owner.statusCode, 200, owner.body);
+    // Nor is a device cookie of another account.
+    const other = await registerUser(t.app);
+    const otherDevice = deviceCookieOf(await login(t, other.email, other.password));
+    assert.ok(otherDevice !== undefined);
+    // The owner's success cleared the email's count: lock it again first.
+    await failLogins(t, user.email, 5);
+    assertRateLimited(await loginWithDevice(t, user.email, user.password, otherDevice));
+  });
+
+  test('a device cookie has its own limit, then it is spent', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const device = deviceCookieOf(await login(t, user.email, user.password));
+    assert.ok(device !== undefined);
+    for (let i = 0; i < 5; i++) {
+      const res = await loginWithDevice(t, user.email, WRONG_PASSWORD, device);
+      assert.equal(res.statusCode, 401, res.body);
+    }
+    // Spent: the sixth attempt counts against the email like a login without the cookie, and
+    // once the email is locked too, the cookie no longer lets the right password in.
+    await failLogins(t, user.email, 5);
+    assertRateLimited(await loginWithDevice(t, user.email, user.password, device));
+  });
+
+  test('50 parallel wrong guesses with one device cookie: at most 5 through it and 5 through the email', async (ctx) => {
+    const t = await startApp(ctx);
+    const user = await registerUser(t.app);
+    const device = deviceCookieOf(await login(t, user.email, user.password));
+    assert.ok(device !== undefined);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => loginWithDevice(t, user.email, WRONG_PASSWORD, device)),
+    );
+    const counts = statusCounts(answers);
+    assert.ok((counts[401] ?? 0) <= 10, JSON.stringify(counts));
+    assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 50, JSON.stringify(counts));
+  });
+});

@@ -30,3 +30,14 @@ export const MESSAGES = {
  * ```
  */
 export const REFRESH_COOKIE_NAME = 'latchkey_refresh';
+
+/**
+ * The device cookie's name (OWASP "device cookies"): set by a successful login, HttpOnly, it lets
+ * the owner's browser sign in while strangers' failures have locked the account.
+ *
+ * @example
+ * ```ts
+ * reply.setCookie(DEVICE_COOKIE_NAME, token, attributes);
+ * ```
+ */
+export const DEVICE_COOKIE_NAME = 'latchkey_device';

@@ -130,7 +130,9 @@ export const OPERATIONS = {
       summary: 'Sign in with email and password',
       description:
         'An unknown email and a wrong password get the same answer after the same work. After ' +
-        'LOGIN_MAX_FAILURES failures for one email it answers 429 until the window passes.',
+        'LOGIN_MAX_FAILURES failures for one email it answers 429 until the window passes, ' +
+        'except to a browser that sends a live device cookie (latchkey_device, set by every ' +
+        'successful login) of that account: its attempts count against the cookie instead.',
       tags: ['auth'],
       security: PUBLIC,
       body: credentialsSchema,

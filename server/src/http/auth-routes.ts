@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 import type { AccessClaims } from '../services/access-tokens.ts';
 import type { Accounts } from '../services/accounts.ts';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS } from '../services/login-throttle.ts';
 import type { IssuedSession, Sessions } from '../services/sessions.ts';
 import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
@@ -14,6 +15,7 @@ export interface AuthRoutesDeps {
   accounts: Accounts;
   sessions: Sessions;
   refreshCookie: RefreshCookie;
+  deviceCookie: RefreshCookie;
   authenticate: (request: FastifyRequest) => Promise<void>;
   assertCookieRequestAllowed: (request: FastifyRequest) => void;
 }
@@ -26,7 +28,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * schemas), and the type provider checks every handler against that operation's answers.
  */
 export function authRoutes(deps: AuthRoutesDeps) {
-  const { accounts, sessions, refreshCookie, authenticate, assertCookieRequestAllowed } = deps;
+  const { accounts, sessions, refreshCookie, deviceCookie, authenticate } = deps;
+  const { assertCookieRequestAllowed } = deps;
 
   const clientOf = (request: FastifyRequest) => ({
     userAgent: request.headers['user-agent'],
@@ -71,7 +74,13 @@ export function authRoutes(deps: AuthRoutesDeps) {
       config: rateLimited,
       handler: async (request, reply) => {
         const { email, password } = request.body;
-        const issued = await accounts.logIn(email, password, clientOf(request));
+        const issued = await accounts.logIn(
+          email,
+          password,
+          clientOf(request),
+          deviceCookie.read(request),
+        );
+        deviceCookie.set(reply, issued.deviceToken, DEVICE_COOKIE_MAX_AGE_SECONDS);
         return signedIn(reply, issued, MESSAGES.loggedIn);
       },
     });

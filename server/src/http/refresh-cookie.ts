@@ -1,4 +1,4 @@
-import { REFRESH_COOKIE_NAME } from '@latchkey/contract';
+import { DEVICE_COOKIE_NAME, REFRESH_COOKIE_NAME } from '@latchkey/contract';
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SameSite } from '../config.ts';
@@ -20,6 +20,19 @@ export interface RefreshCookie {
  * (RFC 6265bis §4.1.2; OWASP Session Management Cheat Sheet, "Cookies").
  */
 export function createRefreshCookie(options: RefreshCookieOptions): RefreshCookie {
+  return createAuthCookie(REFRESH_COOKIE_NAME, options);
+}
+
+/**
+ * The device cookie (OWASP Authentication Cheat Sheet, "device cookies"; v2 contract): the same
+ * attributes as the refresh cookie, set by every successful login with a Max-Age of a year. It
+ * outlives logout on purpose: it says "this browser signed in to this account before".
+ */
+export function createDeviceCookie(options: RefreshCookieOptions): RefreshCookie {
+  return createAuthCookie(DEVICE_COOKIE_NAME, options);
+}
+
+function createAuthCookie(name: string, options: RefreshCookieOptions): RefreshCookie {
   const attributes: CookieSerializeOptions = {
     httpOnly: true,
     secure: options.secure,
@@ -28,14 +41,14 @@ export function createRefreshCookie(options: RefreshCookieOptions): RefreshCooki
   };
   return {
     read(request) {
-      const value = request.cookies[REFRESH_COOKIE_NAME];
+      const value = request.cookies[name];
       return value === undefined || value === '' ? undefined : value;
     },
     set(reply, token, maxAgeSeconds) {
-      reply.setCookie(REFRESH_COOKIE_NAME, token, { ...attributes, maxAge: maxAgeSeconds });
+      reply.setCookie(name, token, { ...attributes, maxAge: maxAgeSeconds });
     },
     clear(reply) {
-      reply.setCookie(REFRESH_COOKIE_NAME, '', { ...attributes, maxAge: 0, expires: new Date(0) });
+      reply.setCookie(name, '', { ...attributes, maxAge: 0, expires: new Date(0) });
     },
   };
 }

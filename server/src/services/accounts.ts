@@ -32,7 +32,17 @@ export interface AccountsOptions {
 
 export interface Accounts {
   register(email: string, password: string, client: ClientInfo): Promise<IssuedSession>;
-  logIn(email: string, password: string, client: ClientInfo): Promise<IssuedSession>;
+  /**
+   * Signs in. `deviceToken` is the login's device cookie, if any: a live one of this account lets
+   * the attempt count against the cookie instead of the account (lockout cannot be turned against
+   * the owner). The answer carries the device cookie to set.
+   */
+  logIn(
+    email: string,
+    password: string,
+    client: ClientInfo,
+    deviceToken?: string,
+  ): Promise<IssuedSession & { deviceToken: string }>;
   /** Changes the password and ends every other session of the user. */
   changePassword(userId: string, sessionId: string, current: string, next: string): Promise<void>;
   /** The user behind a valid access token. */
@@ -97,15 +107,19 @@ export function createAccounts(options: AccountsOptions): Accounts {
       return sessions.start(user.id, client);
     },
 
-    async logIn(rawEmail, password, client) {
+    async logIn(rawEmail, password, client, deviceToken) {
       const email = normalizeEmail(rawEmail);
-      await loginThrottle.reserveAttempt(email);
       const user =
         describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
+      const pass = await loginThrottle.reserveAttempt(
+        email,
+        deviceToken === undefined ? undefined : { token: deviceToken, userId: user?.id },
+      );
       if (!(await passwordMatches(user, password)) || user === undefined) {
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(email);
+      const device = await loginThrottle.rememberDevice(user.id, pass);
       if (hasher.needsRehash(user.passwordHash)) {
         // Only over the hash just verified: a password changed meanwhile is never overwritten.
         // Best effort: with the hashing line full, the upgrade waits for a later login rather
@@ -118,7 +132,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
           await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
         }
       }
-      return sessions.start(user.id, client);
+      return { ...(await sessions.start(user.id, client)), deviceToken: device };
     },
 
     async changePassword(userId, sessionId, current, next) {

@@ -29,6 +29,8 @@ export interface Throttle {
    * parallel requests cannot all slip under the limit.
    */
   take(key: string, max: number, windowMs: number, message?: string): Promise<void>;
+  /** Hits of `key` in its current window; 0 when it has none. */
+  count(key: string): Promise<number>;
   /** Forgets `key`'s count (a success clears an account's failures). */
   clear(key: string): Promise<void>;
 }
@@ -49,6 +51,9 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     async take(key, max, windowMs, message) {
       const { count, retryAfterSeconds } = await hit(key, windowMs);
       if (count > max) throw new AuthError('rate_limited', { retryAfterSeconds, message });
+    },
+    async count(key) {
+      return (await store.readCounter(key, clock.now()))?.count ?? 0;
     },
     clear: (key) => store.deleteCounter(key),
   };
