@@ -317,6 +317,7 @@ const POSTGRES_ONLY = ['multi-instance.test.ts', 'nginx.test.ts'];
  */
 const DATABASE_SUITES = [
   'multi-instance.test.ts',
+  'revocation-instances.test.ts',
   'process.test.ts',
   'store-conformance.test.ts',
   'nginx.test.ts',

@@ -107,6 +107,11 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     clock: deps.clock,
     hasher: deps.hasher,
     onBackgroundError: (error, task) => app.log.warn({ err: error }, `${task} failed`),
+    onUnconfirmedRevocation: (instances, waitedMs) =>
+      app.log.warn(
+        { event: 'revocation_unconfirmed', instances, waitedMs },
+        `revocation not confirmed by ${instances.length} instance(s) within ${waitedMs} ms; answered anyway, as they refuse tokens by now (fail closed)`,
+      ),
   });
   await services.start();
   app.addHook('onClose', async () => services.stop());

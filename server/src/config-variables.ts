@@ -395,7 +395,17 @@ export const CONFIG_VARIABLES = {
     group: 'tokens',
     parser: wholeNumber(50, 60_000),
     default: '500',
-    doc: 'How often (milliseconds) an instance reads sessions revoked by other instances.',
+    doc: 'How often (milliseconds) an instance syncs with the database when nothing signals it sooner: its heartbeat, and the revocation log read.',
+    details:
+      'Revocations reach other instances at once (PostgreSQL notifications; SQLite is looked at every 20 ms); this poll is the safety net and the heartbeat.',
+  },
+  REVOCATION_FAIL_CLOSED_MS: {
+    group: 'tokens',
+    parser: wholeNumber(1000, 600_000),
+    default: '5000',
+    doc: 'An instance that has not synced revocations with the database for this long (milliseconds) answers 503 to access tokens until it has; a logout waits at most this long for an instance that does not confirm.',
+    details:
+      'At least 4 times REVOCATION_POLL_MS. See docs/decisions/0008-revocation-on-every-instance.md.',
   },
 
   COOKIE_SAMESITE: {

@@ -60,6 +60,8 @@ export interface Config {
   /** Hashes that may wait for a free lane; past it a password check answers 503 at once. */
   hashQueueMax: number;
   revocationPollMs: number;
+  /** No sync for this long: refuse access tokens; also the longest a revocation waits. */
+  revocationFailClosedMs: number;
   logLevel: string;
   /** Longest a query may take: SQLite's busy timeout, PostgreSQL's statement_timeout. */
   databaseStatementTimeoutMs: number;
@@ -139,11 +141,18 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     hashQueueMax: v.HASH_QUEUE_MAX,
     revocationPollMs: v.REVOCATION_POLL_MS,
+    revocationFailClosedMs: v.REVOCATION_FAIL_CLOSED_MS,
     logLevel: v.LOG_LEVEL,
     databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
     databasePoolSize: v.DATABASE_POOL_SIZE,
   };
+  // A healthy instance syncs every poll; a few missed polls must not make it refuse tokens.
+  if (v.REVOCATION_FAIL_CLOSED_MS < 4 * v.REVOCATION_POLL_MS) {
+    problems.push(
+      `REVOCATION_FAIL_CLOSED_MS (${v.REVOCATION_FAIL_CLOSED_MS}) must be at least 4 times REVOCATION_POLL_MS (${v.REVOCATION_POLL_MS}).`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

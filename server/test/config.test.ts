@@ -39,6 +39,7 @@ const OTHER_VALUES: Record<string, string> = {
   JWT_ISSUER: 'urn:latchkey',
   JWT_CLOCK_TOLERANCE: '5',
   REVOCATION_POLL_MS: '250',
+  REVOCATION_FAIL_CLOSED_MS: '3000',
   COOKIE_SAMESITE: 'lax',
   COOKIE_SECURE: 'false',
   CORS_ORIGINS: 'https://app.example',
@@ -218,6 +219,7 @@ describe('loadConfig defaults', () => {
       requestTimeoutMs: 20000,
       keepAliveTimeoutMs: 7000,
       revocationPollMs: 250,
+      revocationFailClosedMs: 3000,
       logLevel: 'warn',
       databaseStatementTimeoutMs: 1500,
       databaseConnectTimeoutMs: 700,
@@ -444,6 +446,17 @@ describe('loadConfig errors', () => {
     assert.match(error.message, /DATABASE_STATEMENT_TIMEOUT_MS/);
     assert.match(error.message, /DATABASE_CONNECT_TIMEOUT_MS/);
     assert.match(error.message, /DATABASE_POOL_SIZE/);
+  });
+
+  test('loadConfig refuses a revocation bound shorter than four polls, naming both', () => {
+    const error = configError({ REVOCATION_POLL_MS: '2000', REVOCATION_FAIL_CLOSED_MS: '5000' });
+    assert.match(
+      error.message,
+      /REVOCATION_FAIL_CLOSED_MS \(5000\) must be at least 4 times REVOCATION_POLL_MS \(2000\)/,
+    );
+    assert.doesNotThrow(() =>
+      loadConfig({ REVOCATION_POLL_MS: '1000', REVOCATION_FAIL_CLOSED_MS: '4000' }),
+    );
   });
 
   test('loadConfig refuses an unknown LOG_LEVEL', () => {

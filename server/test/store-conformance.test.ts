@@ -232,7 +232,7 @@ describe(`store conformance (${testEngine})`, () => {
 
     test('rotateRefreshToken on a revoked session answers false and writes nothing', async () => {
       const { session, tokenHash } = await userWithSession();
-      assert.equal(await store.revokeSession(session.id, T0 + 1000, 'signed_out'), true);
+      assert.notEqual((await store.revokeSession(session.id, T0 + 1000, 'signed_out')).seq, null);
       const newHash = nextId('hash');
       const rotated = await store.rotateRefreshToken({
         oldHash: tokenHash,
@@ -247,12 +247,21 @@ describe(`store conformance (${testEngine})`, () => {
       assert.equal((await store.findSession(session.id))?.lastUsedAt, session.createdAt);
     });
 
-    test('revokeSession answers true once, then false, and stamps the revocation time', async () => {
+    test('revokeSession revokes and logs once, then writes nothing, and stamps the revocation time', async () => {
       const { session } = await userWithSession();
-      assert.equal(await store.revokeSession(session.id, T0 + 1000, 'signed_out'), true);
-      assert.equal(await store.revokeSession(session.id, T0 + 2000, 'signed_out'), false);
+      const before = await store.lastRevocationSeq();
+      const first = await store.revokeSession(session.id, T0 + 1000, 'signed_out');
+      assert.deepEqual(first.sessionIds, [session.id]);
+      assert.ok(first.seq !== null && first.seq > before, `seq ${first.seq} after ${before}`);
+      assert.equal(await store.lastRevocationSeq(), first.seq);
+      assert.deepEqual(await store.listRevocationsAfter(before), [
+        { seq: first.seq, sessionId: session.id, revokedAt: T0 + 1000 },
+      ]);
+      const nothing = { sessionIds: [], seq: null };
+      assert.deepEqual(await store.revokeSession(session.id, T0 + 2000, 'signed_out'), nothing);
       assert.equal((await store.findSession(session.id))?.revokedAt, T0 + 1000);
-      assert.equal(await store.revokeSession(crypto.randomUUID(), T0, 'signed_out'), false);
+      assert.deepEqual(await store.revokeSession(crypto.randomUUID(), T0, 'signed_out'), nothing);
+      assert.equal(await store.lastRevocationSeq(), first.seq);
     });
 
     test('revokeUserSessions ends the user’s live sessions but one and returns their ids', async () => {
@@ -266,15 +275,21 @@ describe(`store conformance (${testEngine})`, () => {
       await store.revokeSession(alreadyEnded.id, T0 + 500, 'signed_out');
       const stranger = await userWithSession();
 
+      const before = await store.lastRevocationSeq();
       const ended = await store.revokeUserSessions(user.id, keep.id, T0 + 1000, 'password_changed');
-      assert.deepEqual(ended.sort(), live.map((s) => s.id).sort());
+      assert.deepEqual(ended.sessionIds.sort(), live.map((s) => s.id).sort());
+      // One log entry per session, the answer's seq the last of them.
+      const logged = await store.listRevocationsAfter(before);
+      assert.deepEqual(logged.map((r) => r.sessionId).sort(), ended.sessionIds);
+      assert.equal(ended.seq, logged.at(-1)?.seq);
       assert.equal((await store.findSession(keep.id))?.revokedAt, null);
       assert.equal((await store.findSession(alreadyEnded.id))?.revokedAt, T0 + 500);
       assert.equal((await store.findSession(stranger.session.id))?.revokedAt, null);
 
-      assert.deepEqual(await store.revokeUserSessions(user.id, null, T0 + 2000, 'admin'), [
-        keep.id,
-      ]);
+      assert.deepEqual(
+        (await store.revokeUserSessions(user.id, null, T0 + 2000, 'admin')).sessionIds,
+        [keep.id],
+      );
       assert.equal((await store.listLiveSessions(user.id, T0 + 2000)).length, 0);
     });
 
@@ -324,6 +339,89 @@ describe(`store conformance (${testEngine})`, () => {
           { id: later.session.id, revokedAt: at + 1000 },
         ],
       );
+    });
+  });
+
+  describe('revocation log and instances', () => {
+    test('parallel revocations are logged with distinct seqs, and a reader following the log never skips one', async () => {
+      const sessions = await Promise.all(Array.from({ length: 50 }, () => userWithSession()));
+      const start = await store.lastRevocationSeq();
+      // A reader as an instance runs it: "after the last seq I applied", over and over, while the
+      // revocations commit. A number that committed after a higher one would be skipped for good.
+      const seen = new Set<string>();
+      let applied = start;
+      let writing = true;
+      const reader = (async () => {
+        while (writing) {
+          for (const entry of await store.listRevocationsAfter(applied)) {
+            seen.add(entry.sessionId);
+            applied = entry.seq;
+          }
+        }
+      })();
+      const results = await Promise.all(
+        sessions.map(({ session }) => store.revokeSession(session.id, T0 + 5000, 'signed_out')),
+      );
+      writing = false;
+      await reader;
+      for (const entry of await store.listRevocationsAfter(applied)) seen.add(entry.sessionId);
+      const seqs = results.map((r) => r.seq);
+      assert.equal(new Set(seqs).size, 50, 'distinct seqs');
+      assert.equal(seen.size, 50, `the reader saw ${seen.size} of 50 revocations`);
+      const logged = await store.listRevocationsAfter(start);
+      assert.deepEqual(
+        logged.map((r) => r.seq),
+        [...logged.map((r) => r.seq)].sort((a, b) => a - b),
+      );
+    });
+
+    test('recordInstance creates then refreshes a row; removeInstance honours the heartbeat it is given', async () => {
+      const id = crypto.randomUUID();
+      const instance = { id, startedAt: T0, heartbeatAt: T0 + 1, appliedSeq: 3 };
+      await store.recordInstance(instance, false);
+      await store.recordInstance({ ...instance, heartbeatAt: T0 + 2, appliedSeq: 7 }, true);
+      const mine = (await store.listInstances()).filter((i) => i.id === id);
+      assert.deepEqual(mine, [{ id, startedAt: T0, heartbeatAt: T0 + 2, appliedSeq: 7 }]);
+      await store.removeInstance(id, T0 + 1); // an older heartbeat: the instance lives on
+      assert.equal((await store.listInstances()).filter((i) => i.id === id).length, 1);
+      await store.removeInstance(id);
+      assert.equal((await store.listInstances()).filter((i) => i.id === id).length, 0);
+    });
+
+    test('watch signals another connection’s revocation and announced heartbeat', async () => {
+      const database = await createTestDatabase();
+      const mine = await database.open();
+      const theirs = await database.open();
+      const signals: string[] = [];
+      const watch = await mine.watch((signal) => signals.push(signal));
+      try {
+        const arrived = async (signal: string) => {
+          const deadline = Date.now() + 5000;
+          while (!signals.includes(signal)) {
+            if (Date.now() > deadline)
+              throw new Error(`no ${signal} signal; got ${String(signals)}`);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        };
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the watch is settled
+        signals.length = 0;
+        const user = newUser();
+        await theirs.insertUser(user);
+        const session = newSession(user.id);
+        await theirs.createSession(session, { tokenHash: nextId('hash'), expiresAt: T0 + DAY });
+        await theirs.revokeSession(session.id, T0 + 1000, 'signed_out');
+        await arrived('revoked');
+        await theirs.recordInstance(
+          { id: crypto.randomUUID(), startedAt: T0, heartbeatAt: T0, appliedSeq: 1 },
+          true,
+        );
+        await arrived('applied');
+      } finally {
+        await watch.close();
+        await mine.close();
+        await theirs.close();
+        await database.remove();
+      }
     });
   });
 
@@ -399,8 +497,31 @@ describe(`store conformance (${testEngine})`, () => {
       await store.hitCounter(liveCounter, MINUTE, now);
       const endedCounter = nextId('counter');
       await store.hitCounter(endedCounter, MINUTE, now - MINUTE);
+      const silent = { id: crypto.randomUUID(), startedAt: T0, heartbeatAt: now - 3600_000 };
+      const alive = { id: crypto.randomUUID(), startedAt: T0, heartbeatAt: now - 60_000 };
+      await store.recordInstance({ ...silent, appliedSeq: 0 }, false);
+      await store.recordInstance({ ...alive, appliedSeq: 0 }, false);
+      const oldLog = await userWithSession({ expiresAt: now + DAY, idleExpiresAt: now + DAY });
+      const oldEntry = await store.revokeSession(oldLog.session.id, now - 2 * DAY, 'signed_out');
+      const recentEntry = (await store.listRevocationsAfter(0)).find(
+        (r) => r.sessionId === revokedRecently.session.id,
+      );
 
       await store.pruneExpired(now);
+
+      // The log keeps two days (longer than any access token lives); a silent hour forgets an instance.
+      const log = await store.listRevocationsAfter(0);
+      assert.equal(
+        log.some((r) => r.seq === oldEntry.seq),
+        false,
+      );
+      assert.equal(
+        log.some((r) => r.seq === recentEntry?.seq),
+        true,
+      );
+      const instances = (await store.listInstances()).map((i) => i.id);
+      assert.equal(instances.includes(silent.id), false);
+      assert.equal(instances.includes(alive.id), true);
 
       assert.notEqual(await store.findSession(live.session.id), undefined);
       assert.notEqual(await store.findRefreshToken(live.tokenHash), undefined);

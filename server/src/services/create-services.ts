@@ -22,7 +22,9 @@ export interface ServicesDeps {
    */
   hasher?: PasswordHasher;
   /** Where failures of background work (revocation polls, housekeeping) are reported. */
-  onBackgroundError?: (error: unknown, task: 'revocation poll' | 'housekeeping') => void;
+  onBackgroundError?: (error: unknown, task: 'revocation sync' | 'housekeeping') => void;
+  /** A revocation was answered without the confirmation of these instances (gone or cut off). */
+  onUnconfirmedRevocation?: (instanceIds: string[], waitedMs: number) => void;
 }
 
 /** Every service of the server, composed once. */
@@ -36,12 +38,13 @@ export interface Services {
   /** Resolves when the database answers (the health check). */
   pingDatabase(): Promise<void>;
   /**
-   * Loads the signing keys and recent revocations, then starts the background work: revocation
-   * polling and housekeeping. A server calls it before it listens; the CLI does not.
+   * Loads the signing keys and recent revocations, registers the instance, then starts the
+   * background work: revocation sync and housekeeping. A server calls it before it listens; the
+   * CLI does not (it never checks a token, and its revocations still wait for every server).
    */
   start(): Promise<void>;
-  /** Stops the background work; the store stays open (its owner closes it). */
-  stop(): void;
+  /** Stops the background work and deregisters; the store stays open (its owner closes it). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -68,7 +71,9 @@ export function createServices(deps: ServicesDeps): Services {
     clock,
     retentionMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
     pollMs: config.revocationPollMs,
-    onPollError: (error) => report(error, 'revocation poll'),
+    failClosedMs: config.revocationFailClosedMs,
+    onPollError: (error) => report(error, 'revocation sync'),
+    onUnconfirmed: deps.onUnconfirmedRevocation,
   });
   const housekeeping = createHousekeeping({
     store,
@@ -114,9 +119,9 @@ export function createServices(deps: ServicesDeps): Services {
       await revocations.start();
       housekeeping.start();
     },
-    stop() {
-      revocations.stop();
+    async stop() {
       housekeeping.stop();
+      await revocations.stop();
     },
   };
 }

@@ -74,11 +74,15 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export function createSessions(options: SessionsOptions): Sessions {
   const { store, clock, accessTokens, revocations } = options;
 
+  /**
+   * Revokes a session and answers only once every live instance has applied it (v2 contract);
+   * returns whether it was live.
+   */
   const revoke = async (sessionId: string, reason: string): Promise<boolean> => {
     const now = clock.now();
-    const wasLive = await store.revokeSession(sessionId, now, reason);
-    revocations.add(sessionId, now);
-    return wasLive;
+    const result = await store.revokeSession(sessionId, now, reason);
+    await revocations.publish(result, now);
+    return result.seq !== null;
   };
 
   const issue = async (
@@ -189,7 +193,7 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async authenticate(accessToken) {
       const claims = await accessTokens.verify(accessToken);
-      if (revocations.isRevoked(claims.sid)) throw new AuthError('token_revoked');
+      revocations.check(claims.sid);
       return claims;
     },
 
@@ -209,14 +213,14 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async endOthers(userId, keepSessionId) {
       const now = clock.now();
-      const ended = await store.revokeUserSessions(
+      const result = await store.revokeUserSessions(
         userId,
         keepSessionId,
         now,
         'signed_out_elsewhere',
       );
-      for (const id of ended) revocations.add(id, now);
-      return ended.length;
+      await revocations.publish(result, now);
+      return result.sessionIds.length;
     },
 
     listLive: (userId) => store.listLiveSessions(userId, clock.now()),

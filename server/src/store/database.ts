@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. Times are epoch milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL)
  * so both databases compare and sort them the same way; booleans are 0/1 integers.
@@ -50,10 +52,29 @@ export interface ThrottleCountersTable {
   window_ends_at: number;
 }
 
+/** Append-only: one row per revoked session, numbered in commit order. */
+export interface RevocationsTable {
+  seq: Generated<number>;
+  session_id: string;
+  revoked_at: number;
+}
+
+/** One row per running server instance (see services/revocation-list.ts). */
+export interface InstancesTable {
+  id: string;
+  started_at: number;
+  /** The instance's own clock at its last heartbeat; others only watch whether it changes. */
+  heartbeat_at: number;
+  /** The highest revocation `seq` the instance has applied. */
+  applied_seq: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   throttle_counters: ThrottleCountersTable;
+  revocations: RevocationsTable;
+  instances: InstancesTable;
 }

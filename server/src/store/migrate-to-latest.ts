@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import { initial } from './migrations/0001-initial.ts';
+import { instancesAndRevocationLog } from './migrations/0002-instances-and-revocation-log.ts';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-instances-and-revocation-log': instancesAndRevocationLog,
 };
 
 /**

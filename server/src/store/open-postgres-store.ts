@@ -5,6 +5,7 @@ import { mapUnavailableErrors } from './map-unavailable-errors.ts';
 import { migrateToLatest } from './migrate-to-latest.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { Store } from './store.ts';
+import { APPLIED_CHANNEL, REVOKED_CHANNEL, watchPostgres } from './watch-postgres.ts';
 
 export interface PostgresOptions {
   /** A postgres:// URL; its user needs no more than the rights of the database's owner. */
@@ -119,6 +120,18 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     serialiseKeyBootstrap: async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('latchkey.signing_keys'))`.execute(trx);
     },
+    serialiseRevocations: async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('latchkey.revocations')), pg_notify(${REVOKED_CHANNEL}, '')`.execute(
+        trx,
+      );
+    },
+    announceApplied: async (trx) => {
+      await sql`select pg_notify(${APPLIED_CHANNEL}, '')`.execute(trx);
+    },
+    watch: watchPostgres({
+      connectionString: options.connectionString,
+      connectTimeoutMs: options.connectTimeoutMs,
+    }),
   });
   return mapUnavailableErrors(store, {
     isUnavailable: isPostgresUnavailable,

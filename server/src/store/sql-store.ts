@@ -1,9 +1,28 @@
-import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import {
+  type Kysely,
+  type Selectable,
+  sql,
+  type Transaction,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely';
 import type { Database, SessionsTable, UsersTable } from './database.ts';
-import type { SessionRecord, Store, UserRecord } from './store.ts';
+import type { Revoked, SessionRecord, Store, UserRecord } from './store.ts';
+import { watchByPolling } from './watch-by-polling.ts';
 
 /** How long ended sessions are kept before pruning: the sessions page and audits can still see them. */
 const KEEP_ENDED_SESSIONS_MS = 24 * 3600 * 1000;
+/**
+ * The revocation log is read by instances catching up after a reconnect; an entry older than the
+ * longest access-token lifetime (ACCESS_TOKEN_TTL is at most a day) cannot matter any more.
+ */
+const KEEP_REVOCATION_LOG_MS = 2 * 24 * 3600 * 1000;
+/**
+ * An instance whose heartbeat is this old has crashed (a clean stop deletes its row); revoking
+ * instances stopped waiting for it long before (services/revocation-list.ts). Should it be alive
+ * after all, its next heartbeat writes the row again.
+ */
+const FORGET_SILENT_INSTANCE_MS = 3600 * 1000;
 
 const toUser = (row: Selectable<UsersTable>): UserRecord => ({
   id: row.id,
@@ -33,6 +52,18 @@ export interface SqlStoreOptions {
    * `INSERT … WHERE NOT EXISTS` can both see no key and both insert.
    */
   serialiseKeyBootstrap?: (trx: Transaction<Database>) => Promise<void>;
+  /**
+   * Runs first in every revocation's transaction. PostgreSQL needs it: its sequence hands out
+   * numbers at insert time, so two concurrent revocations could commit out of order and a reader
+   * that saw the later number would skip the earlier one; a transaction lock makes them commit in
+   * order. It also sends the `revoked` notification (delivered at commit). SQLite's one writer at
+   * a time already orders them.
+   */
+  serialiseRevocations?: (trx: Transaction<Database>) => Promise<void>;
+  /** Runs in the transaction of an announced `recordInstance` (PostgreSQL: NOTIFY `applied`). */
+  announceApplied?: (trx: Transaction<Database>) => Promise<void>;
+  /** How signals reach this instance; default: polling the tables (watch-by-polling.ts). */
+  watch?: Store['watch'];
 }
 
 /**
@@ -40,6 +71,39 @@ export interface SqlStoreOptions {
  * `close` ends the connection or pool the opener created.
  */
 export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = {}): Store {
+  /**
+   * Revokes the live sessions `which` selects and logs each, in one transaction: an instance that
+   * reads the log never misses a revocation the sessions table holds, nor the reverse.
+   */
+  const revoke = (
+    now: number,
+    reason: string,
+    which: (
+      q: UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
+    ) => UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
+  ): Promise<Revoked> =>
+    db.transaction().execute(async (trx) => {
+      await options.serialiseRevocations?.(trx);
+      const ended = await which(
+        trx
+          .updateTable('sessions')
+          .set({ revoked_at: now, revoked_reason: reason })
+          .where('revoked_at', 'is', null),
+      )
+        .returning('id')
+        .execute();
+      if (ended.length === 0) return { sessionIds: [], seq: null };
+      const logged = await trx
+        .insertInto('revocations')
+        .values(ended.map((e) => ({ session_id: e.id, revoked_at: now })))
+        .returning('seq')
+        .execute();
+      return {
+        sessionIds: ended.map((e) => e.id),
+        seq: Math.max(...logged.map((l) => Number(l.seq))),
+      };
+    });
+
   return {
     async insertUser(user) {
       const inserted = await db
@@ -171,25 +235,14 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
     },
 
     async revokeSession(sessionId, now, reason) {
-      const row = await db
-        .updateTable('sessions')
-        .set({ revoked_at: now, revoked_reason: reason })
-        .where('id', '=', sessionId)
-        .where('revoked_at', 'is', null)
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
+      return revoke(now, reason, (q) => q.where('id', '=', sessionId));
     },
 
     async revokeUserSessions(userId, exceptSessionId, now, reason) {
-      let query = db
-        .updateTable('sessions')
-        .set({ revoked_at: now, revoked_reason: reason })
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null);
-      if (exceptSessionId !== null) query = query.where('id', '!=', exceptSessionId);
-      const rows = await query.returning('id').execute();
-      return rows.map((r) => r.id);
+      return revoke(now, reason, (q) => {
+        const mine = q.where('user_id', '=', userId);
+        return exceptSessionId === null ? mine : mine.where('id', '!=', exceptSessionId);
+      });
     },
 
     async listLiveSessions(userId, now) {
@@ -214,6 +267,74 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
         .execute();
       return rows.map((r) => ({ id: r.id, revokedAt: Number(r.revoked_at) }));
     },
+
+    async lastRevocationSeq() {
+      const row = await db
+        .selectFrom('revocations')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .executeTakeFirst();
+      return row?.seq == null ? 0 : Number(row.seq);
+    },
+
+    async listRevocationsAfter(seq) {
+      const rows = await db
+        .selectFrom('revocations')
+        .selectAll()
+        .where('seq', '>', seq)
+        .orderBy('seq')
+        .execute();
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        sessionId: r.session_id,
+        revokedAt: Number(r.revoked_at),
+      }));
+    },
+
+    async recordInstance(instance, announce) {
+      const upsert = (q: Kysely<Database>) =>
+        q
+          .insertInto('instances')
+          .values({
+            id: instance.id,
+            started_at: instance.startedAt,
+            heartbeat_at: instance.heartbeatAt,
+            applied_seq: instance.appliedSeq,
+          })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet({
+              heartbeat_at: instance.heartbeatAt,
+              applied_seq: instance.appliedSeq,
+            }),
+          )
+          .execute();
+      const announceApplied = options.announceApplied;
+      if (!announce || announceApplied === undefined) {
+        await upsert(db);
+        return;
+      }
+      await db.transaction().execute(async (trx) => {
+        await upsert(trx);
+        await announceApplied(trx);
+      });
+    },
+
+    async listInstances() {
+      const rows = await db.selectFrom('instances').selectAll().orderBy('id').execute();
+      return rows.map((r) => ({
+        id: r.id,
+        startedAt: Number(r.started_at),
+        heartbeatAt: Number(r.heartbeat_at),
+        appliedSeq: Number(r.applied_seq),
+      }));
+    },
+
+    async removeInstance(id, heartbeatAt) {
+      let query = db.deleteFrom('instances').where('id', '=', id);
+      if (heartbeatAt !== undefined) query = query.where('heartbeat_at', '=', heartbeatAt);
+      await query.execute();
+    },
+
+    watch: (onSignal) => (options.watch ?? watchByPolling(db))(onSignal),
 
     async listSigningKeys() {
       const rows = await db
@@ -346,6 +467,14 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
             eb('idle_expires_at', '<=', cutoff),
           ]),
         )
+        .execute();
+      await db
+        .deleteFrom('revocations')
+        .where('revoked_at', '<=', now - KEEP_REVOCATION_LOG_MS)
+        .execute();
+      await db
+        .deleteFrom('instances')
+        .where('heartbeat_at', '<=', now - FORGET_SILENT_INSTANCE_MS)
         .execute();
     },
 

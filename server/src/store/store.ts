@@ -66,6 +66,38 @@ export interface RevokedSession {
   revokedAt: number;
 }
 
+/** One entry of the revocation log; `seq` grows in commit order and is never reused. */
+export interface Revocation {
+  seq: number;
+  sessionId: string;
+  revokedAt: number;
+}
+
+/** What a revocation wrote: the sessions it ended and the log's `seq` of the last one. */
+export interface Revoked {
+  sessionIds: string[];
+  /** Null when nothing was live, so nothing was written. */
+  seq: number | null;
+}
+
+/** A running server instance as the others see it. */
+export interface InstanceRecord {
+  id: string;
+  startedAt: number;
+  heartbeatAt: number;
+  appliedSeq: number;
+}
+
+/**
+ * `revoked`: another instance may have logged a revocation. `applied`: another instance may have
+ * applied some (its `appliedSeq` grew).
+ */
+export type StoreSignal = 'revoked' | 'applied';
+
+export interface StoreWatch {
+  close(): Promise<void>;
+}
+
 export interface Store {
   /** Inserts the user; false when the email is taken (no exception, no partial write). */
   insertUser(user: UserRecord): Promise<boolean>;
@@ -96,19 +128,41 @@ export interface Store {
     now: number;
     newExpiresAt: number;
   }): Promise<boolean>;
-  /** Revokes one session; returns whether it was live before. */
-  revokeSession(sessionId: string, now: number, reason: string): Promise<boolean>;
-  /** Revokes every live session of a user except one; returns the ids revoked. */
+  /**
+   * Revokes one session if it is live, and logs it in the same transaction (so no instance can
+   * see the one without the other).
+   */
+  revokeSession(sessionId: string, now: number, reason: string): Promise<Revoked>;
+  /** Revokes and logs every live session of a user except one. */
   revokeUserSessions(
     userId: string,
     exceptSessionId: string | null,
     now: number,
     reason: string,
-  ): Promise<string[]>;
+  ): Promise<Revoked>;
   /** Live sessions of a user (not revoked, not expired), newest first. */
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Sessions revoked at or after `since`. */
   listRevokedSince(since: number): Promise<RevokedSession[]>;
+  /** The highest `seq` of the revocation log; 0 when it is empty. */
+  lastRevocationSeq(): Promise<number>;
+  /** Log entries after `seq`, in order. */
+  listRevocationsAfter(seq: number): Promise<Revocation[]>;
+
+  /**
+   * Creates or refreshes an instance's row (its heartbeat). `announce`: tell watching instances
+   * its `appliedSeq` grew (PostgreSQL sends a notification with the commit).
+   */
+  recordInstance(instance: InstanceRecord, announce: boolean): Promise<void>;
+  listInstances(): Promise<InstanceRecord[]>;
+  /** Deletes an instance's row; with `heartbeatAt`, only while it still has that heartbeat. */
+  removeInstance(id: string, heartbeatAt?: number): Promise<void>;
+  /**
+   * Calls `onSignal` when another instance may have revoked or applied something: PostgreSQL
+   * pushes (LISTEN/NOTIFY on a connection of its own); SQLite is polled. Signals may be lost
+   * (while reconnecting) or spurious: they only make the caller look sooner.
+   */
+  watch(onSignal: (signal: StoreSignal) => void): Promise<StoreWatch>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
