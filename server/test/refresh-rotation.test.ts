@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
@@ -115,34 +116,87 @@ describe('refresh rotation', () => {
     assert.equal((await status(t.app, current.token)).statusCode, 200);
   });
 
-  test('refresh answers concurrent requests with cookies that all stay valid', async () => {
+  test('50 concurrent refreshes with one cookie all get the same new cookie, and the session does not fork', async () => {
     const user = await registerUser(t.app);
     t.clock.advance(SECOND_MS);
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () => refreshWith(t.app, user.refresh)),
+      Array.from({ length: 50 }, () => refreshWith(t.app, user.refresh)),
     );
     const successors = answers.map((res) => rotated(res, user));
-    for (const successor of successors) assert.notEqual(successor.refresh, user.refresh);
+    assert.equal(new Set(successors.map((s) => s.refresh)).size, 1, 'one successor cookie');
+    const [successor] = successors;
+    assert.ok(successor);
+    assert.notEqual(successor.refresh, user.refresh);
+    for (const { token } of successors) assert.equal((await status(t.app, token)).statusCode, 200);
+    assert.equal((await listSessions(t.app, successor.token)).length, 1);
 
-    // Each tab keeps its own cookie and uses it again later, after the grace window.
+    // After the window the one chain goes on; the old cookie is now theft.
     t.clock.advance(11 * SECOND_MS);
-    for (const successor of successors) {
-      const again = rotated(await refreshWith(t.app, successor.refresh), successor);
-      assert.equal((await status(t.app, again.token)).statusCode, 200);
-    }
-    assert.equal((await listSessions(t.app, successors[0]?.token ?? '')).length, 1);
+    const next = rotated(await refreshWith(t.app, successor.refresh), successor);
+    assert.equal((await status(t.app, next.token)).statusCode, 200);
+    assertInvalidRefresh(await refreshWith(t.app, user.refresh));
+    assertInvalidRefresh(await refreshWith(t.app, next.refresh));
   });
 
-  test('refresh accepts a superseded cookie within the grace window', async () => {
+  test('the successor kept for concurrent refreshes is sealed: what the database holds is no cookie', async () => {
     const user = await registerUser(t.app);
     const next = rotated(await refreshWith(t.app, user.refresh), user);
-    t.clock.advance(5 * SECOND_MS);
+    const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
+    const stored = await t.store.findRefreshToken(hash(user.refresh));
+    assert.ok(stored?.successor);
+    assert.equal(stored.successor.includes(next.refresh), false);
+    assertInvalidRefresh(await refreshWith(t.app, stored.successor));
+    assertInvalidRefresh(await refreshWith(t.app, stored.successor.slice(0, 43)));
+  });
+
+  test('a superseded cookie within the grace window gets the session’s current cookie', async () => {
+    const user = await registerUser(t.app);
+    const next = rotated(await refreshWith(t.app, user.refresh), user);
+    t.clock.advance(2 * SECOND_MS);
+    const newest = rotated(await refreshWith(t.app, next.refresh), next);
+    t.clock.advance(3 * SECOND_MS);
+    // A tab (or a retry after a lost answer) still holding the first cookie catches up to the
+    // head of the chain, instead of starting a chain of its own.
     const late = rotated(await refreshWith(t.app, user.refresh), user);
-    assert.notEqual(late.refresh, next.refresh);
+    assert.equal(late.refresh, newest.refresh);
     assert.equal((await status(t.app, late.token)).statusCode, 200);
     assert.equal((await status(t.app, next.token)).statusCode, 200);
     assert.equal((await refreshWith(t.app, late.refresh)).statusCode, 200);
-    assert.equal((await refreshWith(t.app, next.refresh)).statusCode, 200);
+  });
+
+  test('a copied cookie replayed within the window shares the owner’s chain, and is caught on the next old use', async () => {
+    const owner = await registerUser(t.app);
+    const stolen = owner.refresh;
+    const ownerNext = rotated(await refreshWith(t.app, owner.refresh), owner);
+    t.clock.advance(2 * SECOND_MS);
+    const thief = rotated(await refreshWith(t.app, stolen), owner);
+    assert.equal(thief.refresh, ownerNext.refresh, 'no second chain for the thief');
+    // The owner goes on; later, the thief's copy is an old cookie: the session ends for both.
+    t.clock.advance(20 * SECOND_MS);
+    const ownerLater = rotated(await refreshWith(t.app, ownerNext.refresh), ownerNext);
+    t.clock.advance(20 * SECOND_MS);
+    assertInvalidRefresh(await refreshWith(t.app, thief.refresh));
+    assert.deepEqual(json(await status(t.app, thief.token)), REVOKED_TOKEN);
+    assert.deepEqual(json(await status(t.app, ownerLater.token)), REVOKED_TOKEN);
+    assertInvalidRefresh(await refreshWith(t.app, ownerLater.refresh));
+  });
+
+  test('a password change ends a copied cookie’s session when it is another session', async () => {
+    const owner = await registerUser(t.app);
+    const elsewhere = await logIn(t.app, owner.email);
+    const copy = elsewhere.refresh;
+    rotated(await refreshWith(t.app, elsewhere.refresh), elsewhere);
+    t.clock.advance(2 * SECOND_MS);
+    const replayed = rotated(await refreshWith(t.app, copy), elsewhere);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/auth/password',
+      headers: { authorization: `Bearer ${owner.token}` },
+      payload: { current_password: GOOD_PASSWORD, new_password: 'purple elephant mountain river' },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assertInvalidRefresh(await refreshWith(t.app, replayed.refresh));
+    assert.deepEqual(json(await status(t.app, replayed.token)), REVOKED_TOKEN);
   });
 
   test('refresh rejects a superseded token after the grace window', async () => {

@@ -173,6 +173,7 @@ describe(`store conformance (${testEngine})`, () => {
         sessionId: session.id,
         expiresAt: session.idleExpiresAt,
         supersededAt: null,
+        successor: null,
         session: expected,
       });
       assert.equal(expected.userId, user.id);
@@ -200,48 +201,75 @@ describe(`store conformance (${testEngine})`, () => {
       const rotated = await store.rotateRefreshToken({
         oldHash: tokenHash,
         newHash,
+        sealedSuccessor: 'sealed successor',
         sessionId: session.id,
         now,
         newExpiresAt: now + 14 * DAY,
       });
-      assert.equal(rotated, true);
+      assert.equal(rotated, 'rotated');
       const old = await store.findRefreshToken(tokenHash);
       assert.equal(old?.supersededAt, now);
+      assert.equal(old?.successor, 'sealed successor');
       const successor = await store.findRefreshToken(newHash);
       assert.equal(successor?.supersededAt, null);
+      assert.equal(successor?.successor, null);
       assert.equal(successor?.expiresAt, now + 14 * DAY);
       assert.equal(successor?.session.lastUsedAt, now);
       assert.equal(successor?.session.idleExpiresAt, now + 14 * DAY);
       assert.equal(successor?.session.expiresAt, session.expiresAt);
     });
 
-    test('rotateRefreshToken keeps the first supersede time when a token is rotated twice', async () => {
+    test('rotateRefreshToken rotates a token once: of 30 parallel rotations one wins, the rest write nothing', async () => {
       const { session, tokenHash } = await userWithSession();
-      const rotate = (now: number) =>
-        store.rotateRefreshToken({
-          oldHash: tokenHash,
-          newHash: nextId('hash'),
-          sessionId: session.id,
-          now,
-          newExpiresAt: now + DAY,
-        });
-      assert.equal(await rotate(T0 + 1000), true);
-      assert.equal(await rotate(T0 + 4000), true);
+      const attempts = Array.from({ length: 30 }, (_, i) => ({
+        newHash: nextId('hash'),
+        sealed: `sealed ${i}`,
+      }));
+      const outcomes = await Promise.all(
+        attempts.map(({ newHash, sealed }) =>
+          store.rotateRefreshToken({
+            oldHash: tokenHash,
+            newHash,
+            sealedSuccessor: sealed,
+            sessionId: session.id,
+            now: T0 + 1000,
+            newExpiresAt: T0 + DAY,
+          }),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, String(outcomes));
+      assert.equal(outcomes.filter((o) => o === 'superseded').length, 29);
+      const winner = attempts[outcomes.indexOf('rotated')];
+      assert.equal((await store.findRefreshToken(tokenHash))?.successor, winner?.sealed);
+      for (const { newHash } of attempts) {
+        const stored = await store.findRefreshToken(newHash);
+        assert.equal(stored !== undefined, newHash === winner?.newHash);
+      }
+      const later = await store.rotateRefreshToken({
+        oldHash: tokenHash,
+        newHash: nextId('hash'),
+        sealedSuccessor: 'too late',
+        sessionId: session.id,
+        now: T0 + 4000,
+        newExpiresAt: T0 + DAY,
+      });
+      assert.equal(later, 'superseded');
       assert.equal((await store.findRefreshToken(tokenHash))?.supersededAt, T0 + 1000);
     });
 
-    test('rotateRefreshToken on a revoked session answers false and writes nothing', async () => {
+    test('rotateRefreshToken on a revoked session answers ended and writes nothing', async () => {
       const { session, tokenHash } = await userWithSession();
       assert.notEqual((await store.revokeSession(session.id, T0 + 1000, 'signed_out')).seq, null);
       const newHash = nextId('hash');
       const rotated = await store.rotateRefreshToken({
         oldHash: tokenHash,
         newHash,
+        sealedSuccessor: 'sealed',
         sessionId: session.id,
         now: T0 + 2000,
         newExpiresAt: T0 + DAY,
       });
-      assert.equal(rotated, false);
+      assert.equal(rotated, 'ended');
       assert.equal(await store.findRefreshToken(newHash), undefined);
       assert.equal((await store.findRefreshToken(tokenHash))?.supersededAt, null);
       assert.equal((await store.findSession(session.id))?.lastUsedAt, session.createdAt);
@@ -309,6 +337,7 @@ describe(`store conformance (${testEngine})`, () => {
       await store.rotateRefreshToken({
         oldHash: tokenHash,
         newHash: nextId('hash'),
+        sealedSuccessor: 'sealed',
         sessionId: first.id,
         now: T0 + 5000,
         newExpiresAt: T0 + 14 * DAY,

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AuthError } from '../errors.ts';
-import type { SessionRecord, Store } from '../store/store.ts';
+import type { RefreshTokenRecord, SessionRecord, Store } from '../store/store.ts';
 import type { AccessClaims, AccessTokens } from './access-tokens.ts';
 import type { Clock } from './clock.ts';
 import type { RevocationList } from './revocation-list.ts';
+import { openSuccessor, sealSuccessor } from './successor-seal.ts';
 
 /**
  * 256 random bits, base64url: far above the 128 bits The Copenhagen Book ("Session tokens") and
@@ -18,6 +19,11 @@ const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_AGENT_MAX_LENGTH = 512;
+/**
+ * Rotations a replay within the grace window may follow to the current token. Each needs a
+ * refresh, so a handful covers any real burst; a longer chain is refused rather than walked.
+ */
+const MAX_CHAIN_STEPS = 16;
 
 export interface SessionsOptions {
   store: Store;
@@ -67,9 +73,10 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * Sessions, refresh-token rotation with theft detection, and immediate revocation.
  *
  * Rotation follows OAuth 2.0 Security BCP (RFC 9700 §4.14.2): every refresh returns a new token
- * and supersedes the old one. A superseded token presented within REFRESH_REUSE_GRACE seconds of
- * its first rotation is a concurrent refresh (several tabs) and gets its own valid successor;
- * presented later it means two parties hold the token, so the whole session ends.
+ * and supersedes the old one, exactly once (a compare-and-set). A superseded token presented
+ * within REFRESH_REUSE_GRACE seconds of its rotation is a concurrent refresh (several tabs) and
+ * gets the same successor as the first; presented later it means two parties hold the token, so
+ * the whole session ends.
  */
 export function createSessions(options: SessionsOptions): Sessions {
   const { store, clock, accessTokens, revocations } = options;
@@ -114,6 +121,42 @@ export function createSessions(options: SessionsOptions): Sessions {
       return undefined;
     }
     return record;
+  };
+
+  /**
+   * A superseded token. Within the grace window it is a concurrent refresh (several tabs, or a
+   * retry after a lost answer): it gets the session's current token, found by opening each sealed
+   * successor from this token on (v2 contract: one successor, so a session never forks into two
+   * chains and a copied cookie replayed in the window shares the owner's chain, where the next
+   * use of an older cookie is caught). Later it means two parties hold the token: the session
+   * ends.
+   */
+  const resume = async (
+    token: string,
+    record: RefreshTokenRecord,
+    now: number,
+  ): Promise<IssuedSession> => {
+    if (record.supersededAt === null) throw new Error('resume needs a superseded token');
+    if (now - record.supersededAt > options.refreshReuseGraceSeconds * 1000) {
+      await revoke(record.sessionId, 'refresh_token_reuse');
+      throw new AuthError('invalid_refresh_token');
+    }
+    let current = token;
+    let row: RefreshTokenRecord | undefined = record;
+    for (let step = 0; step < MAX_CHAIN_STEPS && row !== undefined; step++) {
+      if (row.supersededAt === null) {
+        return issue(row.sessionId, row.session.userId, {
+          token: current,
+          expiresAt: row.expiresAt,
+          issuedAt: now,
+        });
+      }
+      const next = row.successor === null ? undefined : openSuccessor(current, row.successor);
+      if (next === undefined) break;
+      current = next;
+      row = await findUsable(current);
+    }
+    throw new AuthError('invalid_refresh_token');
   };
 
   /**
@@ -164,26 +207,27 @@ export function createSessions(options: SessionsOptions): Sessions {
       const record = await findUsable(refreshToken);
       if (record === undefined) throw new AuthError('invalid_refresh_token');
       const now = clock.now();
-      if (
-        record.supersededAt !== null &&
-        now - record.supersededAt > options.refreshReuseGraceSeconds * 1000
-      ) {
-        await revoke(record.sessionId, 'refresh_token_reuse');
-        throw new AuthError('invalid_refresh_token');
-      }
+      if (record.supersededAt !== null) return resume(refreshToken, record, now);
       const successor = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
       const newExpiresAt = Math.min(
         now + options.refreshTokenTtlSeconds * 1000,
         record.session.expiresAt,
       );
-      const rotated = await store.rotateRefreshToken({
+      const outcome = await store.rotateRefreshToken({
         oldHash: record.tokenHash,
         newHash: hashToken(successor),
+        sealedSuccessor: sealSuccessor(refreshToken, successor),
         sessionId: record.sessionId,
         now,
         newExpiresAt,
       });
-      if (!rotated) throw new AuthError('invalid_refresh_token');
+      if (outcome === 'ended') throw new AuthError('invalid_refresh_token');
+      if (outcome === 'superseded') {
+        // A concurrent refresh with the same cookie rotated it first: answer with its successor.
+        const rotated = await findUsable(refreshToken);
+        if (rotated?.supersededAt == null) throw new AuthError('invalid_refresh_token');
+        return resume(refreshToken, rotated, now);
+      }
       return issue(record.sessionId, record.session.userId, {
         token: successor,
         expiresAt: newExpiresAt,

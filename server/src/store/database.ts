@@ -33,8 +33,10 @@ export interface RefreshTokensTable {
   session_id: string;
   created_at: number;
   expires_at: number;
-  /** First time this token was rotated; null while it is the current one. */
+  /** When this token was rotated; null while it is the current one. */
   superseded_at: number | null;
+  /** The token that replaced it, sealed with a key derived from this token; null while current. */
+  successor: string | null;
 }
 
 export interface SigningKeysTable {

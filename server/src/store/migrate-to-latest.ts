@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import { initial } from './migrations/0001-initial.ts';
 import { instancesAndRevocationLog } from './migrations/0002-instances-and-revocation-log.ts';
+import { refreshSuccessor } from './migrations/0003-refresh-successor.ts';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-instances-and-revocation-log': instancesAndRevocationLog,
+  '0003-refresh-successor': refreshSuccessor,
 };
 
 /**

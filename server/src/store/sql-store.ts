@@ -12,6 +12,8 @@ import { watchByPolling } from './watch-by-polling.ts';
 
 /** How long ended sessions are kept before pruning: the sessions page and audits can still see them. */
 const KEEP_ENDED_SESSIONS_MS = 24 * 3600 * 1000;
+/** Thrown inside a rotation to roll it back when another rotation came first. */
+class Superseded extends Error {}
 /**
  * The revocation log is read by instances catching up after a reconnect; an entry older than the
  * longest access-token lifetime (ACCESS_TOKEN_TTL is at most a day) cannot matter any more.
@@ -173,6 +175,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
             created_at: session.createdAt,
             expires_at: refresh.expiresAt,
             superseded_at: null,
+            successor: null,
           })
           .execute();
       });
@@ -192,7 +195,12 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
         .selectFrom('refresh_tokens as r')
         .innerJoin('sessions as s', 's.id', 'r.session_id')
         .selectAll('s')
-        .select(['r.token_hash', 'r.expires_at as token_expires_at', 'r.superseded_at'])
+        .select([
+          'r.token_hash',
+          'r.expires_at as token_expires_at',
+          'r.superseded_at',
+          'r.successor',
+        ])
         .where('r.token_hash', '=', tokenHash)
         .executeTakeFirst();
       if (row === undefined) return undefined;
@@ -201,37 +209,52 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
         sessionId: row.id,
         expiresAt: Number(row.token_expires_at),
         supersededAt: row.superseded_at === null ? null : Number(row.superseded_at),
+        successor: row.successor,
         session: toSession(row),
       };
     },
 
-    async rotateRefreshToken({ oldHash, newHash, sessionId, now, newExpiresAt }) {
-      return db.transaction().execute(async (trx) => {
-        const live = await trx
-          .updateTable('sessions')
-          .set({ last_used_at: now, idle_expires_at: newExpiresAt })
-          .where('id', '=', sessionId)
-          .where('revoked_at', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
-        if (live === undefined) return false;
-        await trx
-          .updateTable('refresh_tokens')
-          .set({ superseded_at: sql<number>`coalesce(superseded_at, ${now})` })
-          .where('token_hash', '=', oldHash)
-          .execute();
-        await trx
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: newHash,
-            session_id: sessionId,
-            created_at: now,
-            expires_at: newExpiresAt,
-            superseded_at: null,
-          })
-          .execute();
-        return true;
-      });
+    async rotateRefreshToken({ oldHash, newHash, sealedSuccessor, sessionId, now, newExpiresAt }) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          // The session row first, then the token row, in every rotation: concurrent ones queue
+          // on the same locks in the same order, so they cannot deadlock.
+          const live = await trx
+            .updateTable('sessions')
+            .set({ last_used_at: now, idle_expires_at: newExpiresAt })
+            .where('id', '=', sessionId)
+            .where('revoked_at', 'is', null)
+            .returning('id')
+            .executeTakeFirst();
+          if (live === undefined) return 'ended' as const;
+          // The compare-and-set: only a current token can be rotated. A concurrent rotation
+          // that got here first leaves nothing to match (PostgreSQL re-checks the condition once
+          // the first commits), and this one is rolled back.
+          const claimed = await trx
+            .updateTable('refresh_tokens')
+            .set({ superseded_at: now, successor: sealedSuccessor })
+            .where('token_hash', '=', oldHash)
+            .where('superseded_at', 'is', null)
+            .returning('token_hash')
+            .executeTakeFirst();
+          if (claimed === undefined) throw new Superseded('another rotation came first');
+          await trx
+            .insertInto('refresh_tokens')
+            .values({
+              token_hash: newHash,
+              session_id: sessionId,
+              created_at: now,
+              expires_at: newExpiresAt,
+              superseded_at: null,
+              successor: null,
+            })
+            .execute();
+          return 'rotated' as const;
+        });
+      } catch (error) {
+        if (error instanceof Superseded) return 'superseded';
+        throw error;
+      }
     },
 
     async revokeSession(sessionId, now, reason) {

@@ -44,6 +44,8 @@ export interface RefreshTokenRecord {
   sessionId: string;
   expiresAt: number;
   supersededAt: number | null;
+  /** The sealed successor (services/successor-seal.ts); null while current. */
+  successor: string | null;
   session: SessionRecord;
 }
 
@@ -118,16 +120,19 @@ export interface Store {
   findSession(id: string): Promise<SessionRecord | undefined>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /**
-   * Marks `oldHash` superseded (keeping the first supersede time), stores its successor and
-   * slides the session's idle expiry, atomically. False when the session was revoked meanwhile.
+   * Compare-and-set, atomically: marks `oldHash` superseded with its sealed successor, stores the
+   * successor and slides the session's idle expiry. `superseded` (nothing written) when another
+   * rotation of `oldHash` came first: of concurrent calls exactly one rotates. `ended` (nothing
+   * written) when the session was revoked meanwhile.
    */
   rotateRefreshToken(rotation: {
     oldHash: string;
     newHash: string;
+    sealedSuccessor: string;
     sessionId: string;
     now: number;
     newExpiresAt: number;
-  }): Promise<boolean>;
+  }): Promise<'rotated' | 'superseded' | 'ended'>;
   /**
    * Revokes one session if it is live, and logs it in the same transaction (so no instance can
    * see the one without the other).
