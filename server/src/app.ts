@@ -107,6 +107,18 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     clock: deps.clock,
     hasher: deps.hasher,
     onBackgroundError: (error, task) => app.log.warn({ err: error }, `${task} failed`),
+    // One structured line per security event, at info (security-events.ts: never a secret).
+    recordSecurityEvent: (event) =>
+      app.log.info(
+        {
+          security_event: event.type,
+          user_id: event.userId,
+          session_id: event.sessionId,
+          ip: event.ip,
+          reason: event.reason,
+        },
+        `security event: ${event.type}`,
+      ),
     onUnconfirmedRevocation: (instances, waitedMs) =>
       app.log.warn(
         { event: 'revocation_unconfirmed', instances, waitedMs },

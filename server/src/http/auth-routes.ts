@@ -112,7 +112,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
         const token = refreshCookie.read(request);
         try {
           if (token === undefined) throw new AuthError('invalid_refresh_token');
-          return tokenBody(reply, await sessions.refresh(token));
+          return tokenBody(reply, await sessions.refresh(token, clientOf(request)));
         } catch (error) {
           if (error instanceof AuthError && error.code === 'invalid_refresh_token')
             refreshCookie.clear(reply);
@@ -138,11 +138,12 @@ export function authRoutes(deps: AuthRoutesDeps) {
           throw bearerError ?? new AuthError('missing_token');
 
         let ended = false;
-        if (claims !== undefined) ended = await sessions.end(claims.sub, claims.sid);
+        if (claims !== undefined)
+          ended = await sessions.end(claims.sub, claims.sid, clientOf(request));
         if (cookieToken !== undefined) {
           // The cookie alone authenticates this request unless a valid bearer token came with it.
           if (claims === undefined) assertCookieRequestAllowed(request);
-          ended = (await sessions.endByRefreshToken(cookieToken)) || ended;
+          ended = (await sessions.endByRefreshToken(cookieToken, clientOf(request))) || ended;
         }
         refreshCookie.clear(reply);
         if (!ended && claims === undefined)
@@ -159,7 +160,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
       handler: async (request) => {
         const { sub, sid } = claimsOf(request);
         const { current_password, new_password } = request.body;
-        await accounts.changePassword(sub, sid, current_password, new_password);
+        await accounts.changePassword(sub, sid, current_password, new_password, clientOf(request));
         return { status: 'success', message: MESSAGES.passwordChanged } as const;
       },
     });
@@ -190,7 +191,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
       preHandler: authenticate,
       handler: async (request, reply) => {
         const { sub, sid } = claimsOf(request);
-        if (!(await sessions.end(sub, request.params.id))) {
+        if (!(await sessions.end(sub, request.params.id, clientOf(request)))) {
           throw new AuthError('not_found', { message: CAUSE_MESSAGES.noSuchSession });
         }
         if (request.params.id === sid) {
@@ -206,7 +207,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
       preHandler: authenticate,
       handler: async (request) => {
         const { sub, sid } = claimsOf(request);
-        const ended = await sessions.endOthers(sub, sid);
+        const ended = await sessions.endOthers(sub, sid, clientOf(request), 'signed_out_elsewhere');
         return {
           status: 'success',
           message:

@@ -10,6 +10,7 @@ import {
 } from './credential-rules.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { RecordSecurityEvent, SecurityEvent } from './security-events.ts';
 import type { ClientInfo, IssuedSession, Sessions } from './sessions.ts';
 
 /** What the status page shows; never the password hash. */
@@ -28,6 +29,7 @@ export interface AccountsOptions {
   hasher: PasswordHasher;
   loginThrottle: LoginThrottle;
   sessions: Sessions;
+  recordEvent: RecordSecurityEvent;
 }
 
 export interface Accounts {
@@ -44,7 +46,13 @@ export interface Accounts {
     deviceToken?: string,
   ): Promise<IssuedSession & { deviceToken: string }>;
   /** Changes the password and ends every other session of the user. */
-  changePassword(userId: string, sessionId: string, current: string, next: string): Promise<void>;
+  changePassword(
+    userId: string,
+    sessionId: string,
+    current: string,
+    next: string,
+    client: ClientInfo,
+  ): Promise<void>;
   /** The user behind a valid access token. */
   findUser(userId: string): Promise<PublicUser>;
 }
@@ -67,7 +75,7 @@ const toPublic = (user: UserRecord): PublicUser => ({
 
 /** Registration, login and password change: the rules around the password. */
 export function createAccounts(options: AccountsOptions): Accounts {
-  const { store, clock, hasher, loginThrottle, sessions } = options;
+  const { store, clock, hasher, loginThrottle, sessions, recordEvent } = options;
   const userCache = new Map<string, { user: PublicUser; cachedAt: number }>();
 
   const checkNewCredentials = (email: string, password: string, passwordField: string) => {
@@ -81,6 +89,21 @@ export function createAccounts(options: AccountsOptions): Accounts {
         fields,
         message: Object.values(fields).join(' '),
       });
+    }
+  };
+
+  /** `reserve`, or the event of a throttled attempt and its AuthError `rate_limited`. */
+  const reserveOrRecord = async <T>(
+    reserve: () => Promise<T>,
+    event: Omit<SecurityEvent, 'reason'>,
+  ): Promise<T> => {
+    try {
+      return await reserve();
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'rate_limited') {
+        recordEvent({ ...event, reason: 'throttled' });
+      }
+      throw error;
     }
   };
 
@@ -104,18 +127,35 @@ export function createAccounts(options: AccountsOptions): Accounts {
         createdAt: clock.now(),
       };
       if (!(await store.insertUser(user))) throw new AuthError('email_taken');
-      return sessions.start(user.id, client);
+      const issued = await sessions.start(user.id, client);
+      recordEvent({
+        type: 'registered',
+        userId: user.id,
+        sessionId: issued.sessionId,
+        ip: client.ip,
+      });
+      return issued;
     },
 
     async logIn(rawEmail, password, client, deviceToken) {
       const email = normalizeEmail(rawEmail);
       const user =
         describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
-      const pass = await loginThrottle.reserveAttempt(
-        email,
-        deviceToken === undefined ? undefined : { token: deviceToken, userId: user?.id },
+      const subject = { userId: user?.id ?? null, ip: client.ip };
+      const pass = await reserveOrRecord(
+        () =>
+          loginThrottle.reserveAttempt(
+            email,
+            deviceToken === undefined ? undefined : { token: deviceToken, userId: user?.id },
+          ),
+        { type: 'login_failed', ...subject },
       );
       if (!(await passwordMatches(user, password)) || user === undefined) {
+        recordEvent({
+          type: 'login_failed',
+          ...subject,
+          reason: user === undefined ? 'unknown_account' : 'bad_password',
+        });
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(email);
@@ -132,15 +172,26 @@ export function createAccounts(options: AccountsOptions): Accounts {
           await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
         }
       }
-      return { ...(await sessions.start(user.id, client)), deviceToken: device };
+      const issued = await sessions.start(user.id, client);
+      recordEvent({
+        type: 'login_succeeded',
+        userId: user.id,
+        sessionId: issued.sessionId,
+        ip: client.ip,
+      });
+      return { ...issued, deviceToken: device };
     },
 
-    async changePassword(userId, sessionId, current, next) {
+    async changePassword(userId, sessionId, current, next, client) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
+      const subject = { type: 'password_change_failed', userId, sessionId, ip: client.ip } as const;
       // The same account limit as login: a stolen access token must not be a way around it.
-      await loginThrottle.reserveAttempt(user.email);
-      if (!(await passwordMatches(user, current))) throw new AuthError('invalid_credentials');
+      await reserveOrRecord(() => loginThrottle.reserveAttempt(user.email), subject);
+      if (!(await passwordMatches(user, current))) {
+        recordEvent({ ...subject, reason: 'bad_password' });
+        throw new AuthError('invalid_credentials');
+      }
       await loginThrottle.recordSuccess(user.email);
       const problem = describePasswordProblem(next);
       if (problem !== undefined) {
@@ -157,8 +208,12 @@ export function createAccounts(options: AccountsOptions): Accounts {
         user.passwordHash,
         await hasher.hash(normalizePassword(next)),
       );
-      if (!replaced) throw new AuthError('invalid_credentials');
-      await sessions.endOthers(user.id, sessionId);
+      if (!replaced) {
+        recordEvent({ ...subject, reason: 'changed_meanwhile' });
+        throw new AuthError('invalid_credentials');
+      }
+      recordEvent({ type: 'password_changed', userId, sessionId, ip: client.ip });
+      await sessions.endOthers(user.id, sessionId, client, 'password_changed');
     },
 
     async findUser(userId) {

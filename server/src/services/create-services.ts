@@ -9,6 +9,7 @@ import { createLoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
 import { createRevocationList, type RevocationList } from './revocation-list.ts';
 import { createSessions, type Sessions } from './sessions.ts';
+import { ignoreSecurityEvents, type RecordSecurityEvent } from './security-events.ts';
 import { createThrottle, type Throttle } from './throttle.ts';
 
 export interface ServicesDeps {
@@ -23,6 +24,8 @@ export interface ServicesDeps {
   hasher?: PasswordHasher;
   /** Where failures of background work (revocation polls, housekeeping) are reported. */
   onBackgroundError?: (error: unknown, task: 'revocation sync' | 'housekeeping') => void;
+  /** Where security events go (app.ts: one structured log line each). Default: nowhere. */
+  recordSecurityEvent?: RecordSecurityEvent;
   /** A revocation was answered without the confirmation of these instances (gone or cut off). */
   onUnconfirmedRevocation?: (instanceIds: string[], waitedMs: number) => void;
 }
@@ -56,6 +59,7 @@ export function createServices(deps: ServicesDeps): Services {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
   const report = deps.onBackgroundError ?? (() => undefined);
+  const recordEvent = deps.recordSecurityEvent ?? ignoreSecurityEvents;
 
   const accessTokens = createAccessTokens({
     store,
@@ -91,6 +95,7 @@ export function createServices(deps: ServicesDeps): Services {
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     maxSessionsPerUser: config.maxSessionsPerUser,
+    recordEvent,
   });
   const accounts = createAccounts({
     store,
@@ -104,6 +109,7 @@ export function createServices(deps: ServicesDeps): Services {
       windowSeconds: config.loginFailureWindowSeconds,
     }),
     sessions,
+    recordEvent,
   });
 
   return {

@@ -9,7 +9,7 @@ const INTERVAL_MS = 60_000;
  * counter the throttles use (one upsert that returns the count), and only the instance that
  * counted 1 prunes. The window is a little shorter than the interval, so when the instance that
  * held it stops, another one takes it over at its next round. Throttle keys are namespaced
- * `ip:…` and `login:…` (throttle.ts), so this one cannot collide with them.
+ * `ip:…`, `login:…` and `device:…`, so this one cannot collide with them.
  */
 const PRUNE_LEASE_KEY = 'lease:housekeeping-prune';
 const PRUNE_LEASE_MS = INTERVAL_MS - 5_000;

@@ -4,6 +4,7 @@ import type { RefreshTokenRecord, SessionRecord, Store } from '../store/store.ts
 import type { AccessClaims, AccessTokens } from './access-tokens.ts';
 import type { Clock } from './clock.ts';
 import type { RevocationList } from './revocation-list.ts';
+import type { RecordSecurityEvent } from './security-events.ts';
 import { openSuccessor, sealSuccessor } from './successor-seal.ts';
 
 /**
@@ -35,6 +36,7 @@ export interface SessionsOptions {
   refreshReuseGraceSeconds: number;
   /** A sign-in past this many live sessions ends the least recently used ones. */
   maxSessionsPerUser: number;
+  recordEvent: RecordSecurityEvent;
 }
 
 export interface ClientInfo {
@@ -52,18 +54,29 @@ export interface IssuedSession {
   refreshMaxAgeSeconds: number;
 }
 
+/** Why every other session of a user ends. */
+export type EndOthersReason = 'signed_out_elsewhere' | 'password_changed';
+
+/**
+ * The client of each call is the request's, for its security events (security-events.ts).
+ */
 export interface Sessions {
   start(userId: string, client: ClientInfo): Promise<IssuedSession>;
   /** Rotates a refresh token; AuthError `invalid_refresh_token` for anything but a usable one. */
-  refresh(refreshToken: string): Promise<IssuedSession>;
+  refresh(refreshToken: string, client: ClientInfo): Promise<IssuedSession>;
   /** Verifies an access token and that its session is not revoked. */
   authenticate(accessToken: string): Promise<AccessClaims>;
   /** Ends one session of a user; false when the user has no such live session. */
-  end(userId: string, sessionId: string): Promise<boolean>;
+  end(userId: string, sessionId: string, client: ClientInfo): Promise<boolean>;
   /** Ends the session a refresh token belongs to; false when the token is not usable. */
-  endByRefreshToken(refreshToken: string): Promise<boolean>;
+  endByRefreshToken(refreshToken: string, client: ClientInfo): Promise<boolean>;
   /** Ends every session of a user but `keepSessionId`; returns how many ended. */
-  endOthers(userId: string, keepSessionId: string): Promise<number>;
+  endOthers(
+    userId: string,
+    keepSessionId: string,
+    client: ClientInfo,
+    reason: EndOthersReason,
+  ): Promise<number>;
   listLive(userId: string): Promise<SessionRecord[]>;
 }
 
@@ -79,17 +92,29 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * the whole session ends.
  */
 export function createSessions(options: SessionsOptions): Sessions {
-  const { store, clock, accessTokens, revocations } = options;
+  const { store, clock, accessTokens, revocations, recordEvent } = options;
 
   /**
    * Revokes a session and answers only once every live instance has applied it (v2 contract);
    * returns whether it was live.
    */
-  const revoke = async (sessionId: string, reason: string): Promise<boolean> => {
+  const revoke = async (
+    session: { id: string; userId: string },
+    reason: string,
+    client: ClientInfo,
+  ): Promise<boolean> => {
     const now = clock.now();
-    const result = await store.revokeSession(sessionId, now, reason);
+    const result = await store.revokeSession(session.id, now, reason);
     await revocations.publish(result, now);
-    return result.seq !== null;
+    if (result.seq === null) return false;
+    recordEvent({
+      type: 'session_ended',
+      userId: session.userId,
+      sessionId: session.id,
+      ip: client.ip,
+      reason,
+    });
+    return true;
   };
 
   const issue = async (
@@ -135,10 +160,18 @@ export function createSessions(options: SessionsOptions): Sessions {
     token: string,
     record: RefreshTokenRecord,
     now: number,
+    client: ClientInfo,
   ): Promise<IssuedSession> => {
     if (record.supersededAt === null) throw new Error('resume needs a superseded token');
     if (now - record.supersededAt > options.refreshReuseGraceSeconds * 1000) {
-      await revoke(record.sessionId, 'refresh_token_reuse');
+      const session = { id: record.sessionId, userId: record.session.userId };
+      recordEvent({
+        type: 'refresh_token_reused',
+        userId: session.userId,
+        sessionId: session.id,
+        ip: client.ip,
+      });
+      await revoke(session, 'refresh_token_reuse', client);
       throw new AuthError('invalid_refresh_token');
     }
     let current = token;
@@ -165,14 +198,18 @@ export function createSessions(options: SessionsOptions): Sessions {
    * (and the revocation list) without bound. The new session is always kept. Parallel sign-ins
    * each trim to the cap, so together they settle on it.
    */
-  const endSessionsPastTheCap = async (userId: string, keepSessionId: string) => {
+  const endSessionsPastTheCap = async (
+    userId: string,
+    keepSessionId: string,
+    client: ClientInfo,
+  ) => {
     const live = await store.listLiveSessions(userId, clock.now());
     if (live.length <= options.maxSessionsPerUser) return;
     const others = live
       .filter((s) => s.id !== keepSessionId)
       .sort((a, b) => b.lastUsedAt - a.lastUsedAt || b.createdAt - a.createdAt);
     for (const session of others.slice(options.maxSessionsPerUser - 1)) {
-      await revoke(session.id, 'session_limit');
+      await revoke(session, 'session_limit', client);
     }
   };
 
@@ -195,7 +232,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         },
         { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
       );
-      await endSessionsPastTheCap(userId, sessionId);
+      await endSessionsPastTheCap(userId, sessionId, client);
       return issue(sessionId, userId, {
         token: refreshToken,
         expiresAt: refreshExpiresAt,
@@ -203,11 +240,11 @@ export function createSessions(options: SessionsOptions): Sessions {
       });
     },
 
-    async refresh(refreshToken) {
+    async refresh(refreshToken, client) {
       const record = await findUsable(refreshToken);
       if (record === undefined) throw new AuthError('invalid_refresh_token');
       const now = clock.now();
-      if (record.supersededAt !== null) return resume(refreshToken, record, now);
+      if (record.supersededAt !== null) return resume(refreshToken, record, now, client);
       const successor = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
       const newExpiresAt = Math.min(
         now + options.refreshTokenTtlSeconds * 1000,
@@ -226,7 +263,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         // A concurrent refresh with the same cookie rotated it first: answer with its successor.
         const rotated = await findUsable(refreshToken);
         if (rotated?.supersededAt == null) throw new AuthError('invalid_refresh_token');
-        return resume(refreshToken, rotated, now);
+        return resume(refreshToken, rotated, now, client);
       }
       return issue(record.sessionId, record.session.userId, {
         token: successor,
@@ -241,29 +278,27 @@ export function createSessions(options: SessionsOptions): Sessions {
       return claims;
     },
 
-    async end(userId, sessionId) {
+    async end(userId, sessionId, client) {
       if (!SESSION_ID_PATTERN.test(sessionId)) return false;
       const session = await store.findSession(sessionId);
       if (session === undefined || session.userId !== userId || session.revokedAt !== null)
         return false;
-      return revoke(sessionId, 'signed_out');
+      return revoke(session, 'signed_out', client);
     },
 
-    async endByRefreshToken(refreshToken) {
+    async endByRefreshToken(refreshToken, client) {
       const record = await findUsable(refreshToken);
       if (record === undefined) return false;
-      return revoke(record.sessionId, 'signed_out');
+      return revoke({ id: record.sessionId, userId: record.session.userId }, 'signed_out', client);
     },
 
-    async endOthers(userId, keepSessionId) {
+    async endOthers(userId, keepSessionId, client, reason) {
       const now = clock.now();
-      const result = await store.revokeUserSessions(
-        userId,
-        keepSessionId,
-        now,
-        'signed_out_elsewhere',
-      );
+      const result = await store.revokeUserSessions(userId, keepSessionId, now, reason);
       await revocations.publish(result, now);
+      for (const sessionId of result.sessionIds) {
+        recordEvent({ type: 'session_ended', userId, sessionId, ip: client.ip, reason });
+      }
       return result.sessionIds.length;
     },
 

@@ -1,6 +1,6 @@
 import type { SessionData } from '@latchkey/contract';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, REDACTED_LOG_PATHS } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/services/clock.ts';
 import type { Services } from '../../src/services/create-services.ts';
@@ -49,6 +49,8 @@ export interface TestAppOptions {
    * do not spend most of their time hashing. password-hashing.test.ts keeps the real one.
    */
   hasher?: 'fast' | 'real';
+  /** Collects the app's log lines, parsed, at info level and with the server's redaction. */
+  logLines?: Record<string, unknown>[];
 }
 
 /**
@@ -73,7 +75,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const store = options.store ?? (await openTestStore());
   const clock = options.clock ?? createTestClock();
   const hasher = options.hasher === 'real' ? undefined : fastTestHasher;
-  const { app, services } = await buildApp({ config, store, clock, hasher });
+  const lines = options.logLines;
+  const logger =
+    lines === undefined
+      ? undefined
+      : {
+          level: 'info',
+          redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+          stream: {
+            write: (line: string) => {
+              lines.push(JSON.parse(line) as Record<string, unknown>);
+            },
+          },
+        };
+  const { app, services } = await buildApp({ config, store, clock, hasher, logger });
   await app.ready();
   return {
     app,
