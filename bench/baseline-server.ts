@@ -16,6 +16,7 @@ const shaped = (email: string) => ({
     user_id: '00000000-0000-4000-8000-000000000000',
     email,
     admin: false,
+    email_verified: false,
     registered_on: '2026-01-01T00:00:00.000Z',
   },
 });

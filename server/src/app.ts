@@ -119,6 +119,15 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
         },
         `security event: ${event.type}`,
       ),
+    onMailSent: ({ id, attempts, outcome }) =>
+      app.log.info({ mail_id: id, attempts }, `mail ${id} ${outcome}`),
+    onMailFailed: ({ id, attempts, error, gaveUp }) =>
+      app.log[gaveUp ? 'error' : 'warn'](
+        { mail_id: id, attempts, err: error },
+        gaveUp
+          ? `mail ${id} given up after ${attempts} attempts`
+          : `mail ${id} not delivered (attempt ${attempts}); retrying later`,
+      ),
     onUnconfirmedRevocation: (instances, waitedMs) =>
       app.log.warn(
         { event: 'revocation_unconfirmed', instances, waitedMs },
@@ -126,6 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
       ),
   });
   await services.start();
+  app.log.info(
+    { mail: services.mailSender.description },
+    config.mail.smtpUrl === undefined
+      ? `mail: no SMTP_URL set, so mails (verification and reset links) are written as ${services.mailSender.description}`
+      : `mail: delivered through ${services.mailSender.description}`,
+  );
   app.addHook('onClose', async () => services.stop());
   // While shutting down, answers close their connection, so keep-alive clients do not hold the
   // server open after their request in flight has been answered.
@@ -156,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   await app.register(
     authRoutes({
       accounts: services.accounts,
+      emailFlows: services.emailFlows,
       sessions: services.sessions,
       refreshCookie: createRefreshCookie(cookieOptions),
       deviceCookie: createDeviceCookie(cookieOptions),

@@ -24,6 +24,12 @@ export const CONFIG_GROUPS = {
   tokens: { title: 'Tokens and sessions' },
   cookies: { title: 'Cookies and browsers' },
   abuse: { title: 'Abuse resistance' },
+  mail: {
+    title: 'Mail (verification, password reset, email change)',
+    intro:
+      'Without SMTP_URL every mail is written as an .eml file to DATA_DIR/mail/ (development); ' +
+      'the log names each file.',
+  },
   hashing: {
     title: 'Password hashing (argon2id)',
     intro:
@@ -150,6 +156,35 @@ const originList: Parser<readonly string[]> = {
       ? refuse(...problems)
       : ok(results.flatMap((result) => (result.ok ? [result.value] : [])));
   },
+};
+
+/**
+ * SMTP_URL: `smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://` (implicit TLS).
+ * The value is not echoed: it usually carries a password.
+ */
+const smtpUrl: Parser<string> = {
+  accepts: 'smtp://[user:pass@]host:port or smtps://…',
+  read(raw, name) {
+    try {
+      const url = new URL(raw);
+      if ((url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '') {
+        return ok(raw);
+      }
+    } catch {
+      // Not a URL: the same answer as a URL of another scheme.
+    }
+    return refuse(
+      `${name} must be smtp://[user:pass@]host:port or smtps://… (the value is not shown).`,
+    );
+  },
+};
+
+/** An origin, as PUBLIC_URL takes it; for PUBLIC_APP_URL. */
+const appOrigin: Parser<string> = {
+  read: (raw, name) =>
+    raw.endsWith('/')
+      ? refuse(`${name} must not end with a slash (got "${raw}").`)
+      : readOrigin(raw, name),
 };
 
 const postgresUrl: Parser<string> = {
@@ -460,6 +495,62 @@ export const CONFIG_VARIABLES = {
       'port; a list such as 127.0.0.1,10.0.0.0/8 is safer. true is refused: trusting every hop ' +
       'lets any client forge its IP and dodge the per-IP limits.',
     inReadme: true,
+  },
+
+  SMTP_URL: {
+    group: 'mail',
+    parser: smtpUrl,
+    example: 'smtp://latchkey:secret@mail.example.com:587',
+    doc: 'Where mail goes out (smtp:// with STARTTLS when offered, smtps:// for implicit TLS).',
+    details:
+      'Unset: mails are .eml files in DATA_DIR/mail/. Delivery happens in the background from ' +
+      'an outbox in the database, with retries that survive a restart.',
+    inReadme: true,
+  },
+  MAIL_FROM: {
+    group: 'mail',
+    parser: text,
+    example: 'Latchkey <no-reply@auth.example.com>',
+    derivedDefault: 'Latchkey <no-reply@HOST of PUBLIC_URL>',
+    doc: 'The From of every mail.',
+  },
+  PUBLIC_APP_URL: {
+    group: 'mail',
+    parser: appOrigin,
+    example: 'https://app.example.com',
+    derivedDefault: 'PUBLIC_URL',
+    doc: 'Where links in mails point when the web app lives on another origin than the API.',
+  },
+  EMAIL_VERIFY_TTL: {
+    group: 'mail',
+    parser: wholeNumber(60, 30 * DAY_SECONDS),
+    default: '86400',
+    doc: 'Seconds a verification link works.',
+  },
+  PASSWORD_RESET_TTL: {
+    group: 'mail',
+    // OWASP Forgot Password Cheat Sheet: reset tokens expire after a short period.
+    parser: wholeNumber(60, DAY_SECONDS),
+    default: '3600',
+    doc: 'Seconds a password reset link works.',
+  },
+  EMAIL_CHANGE_TTL: {
+    group: 'mail',
+    parser: wholeNumber(60, DAY_SECONDS),
+    default: '3600',
+    doc: 'Seconds an email change confirmation link works.',
+  },
+  EMAIL_RESEND_INTERVAL: {
+    group: 'mail',
+    parser: wholeNumber(1, DAY_SECONDS),
+    default: '60',
+    doc: 'One mail of each kind per this many seconds per account (and per email for resets).',
+  },
+  REQUIRE_EMAIL_VERIFICATION: {
+    group: 'mail',
+    parser: flag,
+    default: 'false',
+    doc: 'Register signs in only after the address is verified; unverified logins answer 403.',
   },
 
   ARGON2_MEMORY_KIB: {

@@ -69,6 +69,20 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** PostgreSQL: connections per instance. */
   databasePoolSize: number;
+  mail: MailConfig;
+}
+
+export interface MailConfig {
+  /** Unset: .eml files under `dataDir/mail/`. */
+  smtpUrl: string | undefined;
+  from: string;
+  /** Origin of the web app the links point to. */
+  appUrl: string;
+  verifyTtlSeconds: number;
+  resetTtlSeconds: number;
+  changeTtlSeconds: number;
+  resendIntervalSeconds: number;
+  requireVerification: boolean;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +160,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
     databasePoolSize: v.DATABASE_POOL_SIZE,
+    mail: Object.freeze({
+      smtpUrl: v.SMTP_URL,
+      from: v.MAIL_FROM ?? `Latchkey <no-reply@${hostOf(publicUrl)}>`,
+      appUrl: v.PUBLIC_APP_URL ?? publicUrl,
+      verifyTtlSeconds: v.EMAIL_VERIFY_TTL,
+      resetTtlSeconds: v.PASSWORD_RESET_TTL,
+      changeTtlSeconds: v.EMAIL_CHANGE_TTL,
+      resendIntervalSeconds: v.EMAIL_RESEND_INTERVAL,
+      requireVerification: v.REQUIRE_EMAIL_VERIFICATION,
+    }),
   };
   // A healthy instance syncs every poll; a few missed polls must not make it refuse tokens.
   if (v.REVOCATION_FAIL_CLOSED_MS < 4 * v.REVOCATION_POLL_MS) {
@@ -182,6 +206,15 @@ function parseDefault(name: string, variable: ConfigVariable): unknown {
   if (!parsed.ok)
     throw new Error(`The default of ${name} is invalid: ${parsed.problems.join(' ')}`);
   return parsed.value;
+}
+
+/** The host of a URL; the text itself when it is none (a bad HOST is reported elsewhere). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
 }
 
 /** The list form of a value frozen like the rest of the Config; other values as they are. */

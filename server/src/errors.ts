@@ -20,6 +20,9 @@ export const ERROR_MESSAGES = {
   token_revoked: MESSAGES.tokenRevoked,
   invalid_refresh_token: 'Your session has ended. Please log in again.',
   origin_rejected: 'This request must come from the app’s own origin.',
+  email_not_verified: 'Verify your email address first: follow the link we sent you.',
+  invalid_email_token:
+    'This link is invalid or has expired, or a newer one was sent. Ask for a new one.',
   rate_limited: 'Too many requests. Try again later.',
   request_header_too_large: 'The request headers are too large.',
   request_timeout: 'The request took too long to arrive. Send it again.',
@@ -32,6 +35,7 @@ export const CAUSE_MESSAGES = {
   accountThrottled: 'Too many failed attempts for this account. Try again later.',
   noSuchSession: 'No such session.',
   hashQueueFull: 'The server is busy checking passwords. Try again in a moment.',
+  mailThrottled: 'We sent you a mail a moment ago. Wait a minute before asking for another.',
 } as const;
 
 export interface AuthErrorOptions {

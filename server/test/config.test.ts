@@ -57,6 +57,14 @@ const OTHER_VALUES: Record<string, string> = {
   KEEP_ALIVE_TIMEOUT_MS: '7000',
   LOG_LEVEL: 'warn',
   WEB_DIR: '/srv/latchkey/web',
+  SMTP_URL: 'smtps://mailer:secret@mail.example.com:465',
+  MAIL_FROM: 'Example <auth@example.com>',
+  PUBLIC_APP_URL: 'https://app.example.com',
+  EMAIL_VERIFY_TTL: '600',
+  PASSWORD_RESET_TTL: '900',
+  EMAIL_CHANGE_TTL: '1200',
+  EMAIL_RESEND_INTERVAL: '30',
+  REQUIRE_EMAIL_VERIFICATION: 'true',
 };
 
 /** Runs loadConfig and returns the ConfigError it must throw. */
@@ -224,7 +232,30 @@ describe('loadConfig defaults', () => {
       databaseStatementTimeoutMs: 1500,
       databaseConnectTimeoutMs: 700,
       databasePoolSize: 25,
+      mail: {
+        smtpUrl: 'smtps://mailer:secret@mail.example.com:465',
+        from: 'Example <auth@example.com>',
+        appUrl: 'https://app.example.com',
+        verifyTtlSeconds: 600,
+        resetTtlSeconds: 900,
+        changeTtlSeconds: 1200,
+        resendIntervalSeconds: 30,
+        requireVerification: true,
+      },
     });
+  });
+
+  test('loadConfig derives the mail sender and the links’ origin from PUBLIC_URL', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://auth.example.com' });
+    assert.equal(config.mail.from, 'Latchkey <no-reply@auth.example.com>');
+    assert.equal(config.mail.appUrl, 'https://auth.example.com');
+    assert.equal(config.mail.smtpUrl, undefined);
+  });
+
+  test('loadConfig refuses an SMTP_URL of another scheme without echoing it', () => {
+    const error = configError({ SMTP_URL: 'http://user:hunter2@mail.example.com' });
+    assert.match(error.message, /SMTP_URL must be smtp:\/\//);
+    assert.doesNotMatch(error.message, /hunter2/);
   });
 
   test('loadConfig reads CORS_ORIGINS as a comma-separated list of origins', () => {

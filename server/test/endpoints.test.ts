@@ -241,7 +241,14 @@ describe('GET /auth/status and GET /auth/user', () => {
     const body = json(res);
     assert.equal(body.status, 'success');
     const data = body.data as Record<string, unknown>;
-    assert.deepEqual(Object.keys(data).sort(), ['admin', 'email', 'registered_on', 'user_id']);
+    assert.deepEqual(Object.keys(data).sort(), [
+      'admin',
+      'email',
+      'email_verified',
+      'registered_on',
+      'user_id',
+    ]);
+    assert.equal(data['email_verified'], false);
     const sub = jwtClaims(user.token).sub;
     assert.equal(typeof sub, 'string');
     assert.equal(data['user_id'], sub);

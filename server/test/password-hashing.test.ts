@@ -95,6 +95,7 @@ describe('password hashing with the real argon2id parameters', () => {
         passwordHash: oldHash,
         admin: false,
         createdAt: t.clock.now(),
+        emailVerifiedAt: null,
       }),
     );
 

@@ -52,6 +52,7 @@ function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
     admin: false,
     createdAt: T0,
+    emailVerifiedAt: null,
     ...overrides,
   };
 }

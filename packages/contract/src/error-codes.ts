@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   token_revoked: 401,
   invalid_refresh_token: 401,
   origin_rejected: 403,
+  email_not_verified: 403,
+  invalid_email_token: 400,
   rate_limited: 429,
   request_header_too_large: 431,
   request_timeout: 408,

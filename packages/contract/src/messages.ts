@@ -19,6 +19,17 @@ export const MESSAGES = {
   tokenRevoked: 'Token revoked. Please log in again.',
   passwordChanged: 'Password changed. Your other sessions have been signed out.',
   sessionEnded: 'Session ended.',
+  registeredVerifyEmail:
+    'Successfully registered. Check your email for a link to verify your address.',
+  verificationSent: 'A verification link is on its way to your email address.',
+  alreadyVerified: 'Your email address is already verified.',
+  emailVerified: 'Your email address is verified.',
+  resetRequested:
+    'If an account exists for that address, a link to reset its password is on its way.',
+  passwordReset: 'Your password has been reset. Every session has been signed out; log in again.',
+  emailChangeRequested:
+    'A confirmation link is on its way to the new address; your email changes once you follow it.',
+  emailChanged: 'Your email address has been changed.',
 } as const;
 
 /**

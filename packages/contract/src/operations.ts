@@ -8,11 +8,16 @@
 import { failureResponses } from './failure-body.ts';
 import {
   credentialsSchema,
+  emailChangeSchema,
+  emailTokenRequestSchema,
   endedBodySchema,
+  forgotPasswordSchema,
   healthBodySchema,
   jwksBodySchema,
   messageBodySchema,
   passwordChangeSchema,
+  passwordResetSchema,
+  registeredBodySchema,
   sessionIdParamsSchema,
   sessionsBodySchema,
   signedInBodySchema,
@@ -55,6 +60,12 @@ export const SECURITY_SCHEMES = {
 export const OPENAPI_TAGS = [
   { name: 'auth', description: 'Register, sign in, refresh, sign out, change the password.' },
   { name: 'sessions', description: "The signed-in user's sessions: list them, end them." },
+  {
+    name: 'email',
+    description:
+      'Verify the address, reset a forgotten password, change the email. Links carry their ' +
+      'token in the URL fragment; only the POST spends it.',
+  },
   { name: 'keys', description: 'Public keys for services that verify access tokens themselves.' },
   { name: 'health', description: 'Whether the server and its database answer.' },
 ] as const;
@@ -115,8 +126,11 @@ export const OPERATIONS = {
       body: credentialsSchema,
       response: {
         201: {
-          description: 'Registered and signed in; the refresh cookie is set.',
-          ...signedInBodySchema,
+          description:
+            'Registered and signed in (the refresh cookie is set); with ' +
+            'REQUIRE_EMAIL_VERIFICATION, registered only: a message, no token, no cookie. A ' +
+            'verification link is mailed either way.',
+          ...registeredBodySchema,
         },
         ...failureResponses([...BODY_ERRORS, 'email_taken', 'rate_limited', ...SERVER_ERRORS]),
       },
@@ -141,6 +155,7 @@ export const OPERATIONS = {
         ...failureResponses([
           ...BODY_ERRORS,
           'invalid_credentials',
+          'email_not_verified',
           'rate_limited',
           ...SERVER_ERRORS,
         ]),
@@ -278,6 +293,139 @@ export const OPERATIONS = {
       response: {
         200: { description: 'How many sessions ended.', ...endedBodySchema },
         ...failureResponses([...BEARER_ERRORS, ...SERVER_ERRORS]),
+      },
+    },
+  },
+  requestEmailVerification: {
+    method: 'POST',
+    path: '/auth/email/verify/request',
+    schema: {
+      operationId: 'requestEmailVerification',
+      summary: 'Mail a new verification link',
+      description:
+        'Unless the address is verified already. One mail per EMAIL_RESEND_INTERVAL seconds ' +
+        'per account; a new link makes older ones unusable. Send `{}` as the body.',
+      tags: ['email'],
+      security: BEARER,
+      response: {
+        202: { description: 'A link is on its way (or already verified).', ...messageBodySchema },
+        ...failureResponses([
+          'bad_request',
+          'unsupported_media_type',
+          'payload_too_large',
+          ...BEARER_ERRORS,
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  verifyEmail: {
+    method: 'POST',
+    path: '/auth/email/verify',
+    schema: {
+      operationId: 'verifyEmail',
+      summary: 'Verify the address with the token of a verification link',
+      description: 'Does not sign in. Each token works once.',
+      tags: ['email'],
+      security: PUBLIC,
+      body: emailTokenRequestSchema,
+      response: {
+        200: { description: 'The address is verified.', ...messageBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          'invalid_email_token',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  forgotPassword: {
+    method: 'POST',
+    path: '/auth/password/forgot',
+    schema: {
+      operationId: 'forgotPassword',
+      summary: 'Mail a password reset link',
+      description:
+        'The same answer, status and timing whether or not an account exists. Limited per ' +
+        'email (one per EMAIL_RESEND_INTERVAL seconds, unknown emails alike) and per IP.',
+      tags: ['email'],
+      security: PUBLIC,
+      body: forgotPasswordSchema,
+      response: {
+        202: { description: 'A link is on its way if the account exists.', ...messageBodySchema },
+        ...failureResponses([...BODY_ERRORS, 'rate_limited', ...SERVER_ERRORS]),
+      },
+    },
+  },
+  resetPassword: {
+    method: 'POST',
+    path: '/auth/password/reset',
+    schema: {
+      operationId: 'resetPassword',
+      summary: 'Set a new password with the token of a reset link',
+      description:
+        'Every session of the account ends at once, the address counts as verified and the ' +
+        'failed-login count is cleared. A new password the rules refuse does not spend the token.',
+      tags: ['email'],
+      security: PUBLIC,
+      body: passwordResetSchema,
+      response: {
+        200: { description: 'The password is changed; log in with it.', ...messageBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          'invalid_email_token',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  changeEmail: {
+    method: 'POST',
+    path: '/auth/email/change',
+    schema: {
+      operationId: 'changeEmail',
+      summary: 'Ask to change the email address',
+      description:
+        'Needs the current password (it counts towards the login limit). A confirmation link ' +
+        'goes to the new address and a notice to the current one; nothing changes until the ' +
+        'link is followed.',
+      tags: ['email'],
+      security: BEARER,
+      body: emailChangeSchema,
+      response: {
+        202: { description: 'The confirmation link is on its way.', ...messageBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          ...BEARER_ERRORS,
+          'invalid_credentials',
+          'email_taken',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  confirmEmailChange: {
+    method: 'POST',
+    path: '/auth/email/change/confirm',
+    schema: {
+      operationId: 'confirmEmailChange',
+      summary: 'Confirm a new email address with the token of its link',
+      tags: ['email'],
+      security: PUBLIC,
+      body: emailTokenRequestSchema,
+      response: {
+        200: { description: 'The email is the new one, verified.', ...messageBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          'invalid_email_token',
+          'email_taken',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
       },
     },
   },

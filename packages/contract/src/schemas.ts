@@ -55,6 +55,77 @@ export const passwordChangeSchema = {
 /** @see passwordChangeSchema */
 export type PasswordChange = FromSchema<typeof passwordChangeSchema>;
 
+/**
+ * Body of `POST /auth/email/verify` and `POST /auth/email/change/confirm`: the token from the
+ * link's fragment (`#token=…`).
+ *
+ * @example
+ * ```ts
+ * const body: EmailTokenRequest = { token: new URLSearchParams(location.hash.slice(1)).get('token') ?? '' };
+ * ```
+ */
+export const emailTokenRequestSchema = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', maxLength: 1024 } },
+} as const satisfies JSONSchema;
+/** @see emailTokenRequestSchema */
+export type EmailTokenRequest = FromSchema<typeof emailTokenRequestSchema>;
+
+/**
+ * Body of `POST /auth/password/forgot`.
+ *
+ * @example
+ * ```ts
+ * const body: ForgotPassword = { email: 'ada@example.com' };
+ * ```
+ */
+export const forgotPasswordSchema = {
+  type: 'object',
+  required: ['email'],
+  properties: { email: { type: 'string', maxLength: 1024 } },
+} as const satisfies JSONSchema;
+/** @see forgotPasswordSchema */
+export type ForgotPassword = FromSchema<typeof forgotPasswordSchema>;
+
+/**
+ * Body of `POST /auth/password/reset`.
+ *
+ * @example
+ * ```ts
+ * const body: PasswordReset = { token, new_password: 'a brand new battery staple' };
+ * ```
+ */
+export const passwordResetSchema = {
+  type: 'object',
+  required: ['token', 'new_password'],
+  properties: {
+    token: { type: 'string', maxLength: 1024 },
+    new_password: { type: 'string', description: '8 to 256 characters, not a common password.' },
+  },
+} as const satisfies JSONSchema;
+/** @see passwordResetSchema */
+export type PasswordReset = FromSchema<typeof passwordResetSchema>;
+
+/**
+ * Body of `POST /auth/email/change`.
+ *
+ * @example
+ * ```ts
+ * const body: EmailChange = { new_email: 'ada@new.example', current_password: 'correct horse' };
+ * ```
+ */
+export const emailChangeSchema = {
+  type: 'object',
+  required: ['new_email', 'current_password'],
+  properties: {
+    new_email: { type: 'string', maxLength: 1024 },
+    current_password: { type: 'string' },
+  },
+} as const satisfies JSONSchema;
+/** @see emailChangeSchema */
+export type EmailChange = FromSchema<typeof emailChangeSchema>;
+
 const success = { type: 'string', const: 'success' } as const;
 
 const tokenProperties = {
@@ -98,6 +169,29 @@ export const signedInBodySchema = {
 export type SignedInBody = FromSchema<typeof signedInBodySchema>;
 
 /**
+ * The answer to a registration: signed in, or, with REQUIRE_EMAIL_VERIFICATION, a message alone
+ * (no token and no cookie until the address is verified and the user logs in).
+ *
+ * @example
+ * ```ts
+ * if ('auth_token' in body) store(body.auth_token); else show(body.message);
+ * ```
+ */
+export const registeredBodySchema = {
+  anyOf: [
+    signedInBodySchema,
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status', 'message'],
+      properties: { status: success, message: { type: 'string' } },
+    },
+  ],
+} as const satisfies JSONSchema;
+/** @see registeredBodySchema */
+export type RegisteredBody = FromSchema<typeof registeredBodySchema>;
+
+/**
  * A success that carries only a message (logout, session deletion, password change).
  *
  * @example
@@ -125,10 +219,14 @@ export type MessageBody = FromSchema<typeof messageBodySchema>;
 export const userDataSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['user_id', 'email', 'admin', 'registered_on'],
+  required: ['user_id', 'email', 'email_verified', 'admin', 'registered_on'],
   properties: {
     user_id: { type: 'string', description: "Equals the access token's sub claim." },
     email: { type: 'string' },
+    email_verified: {
+      type: 'boolean',
+      description: 'Whether the address was verified (a link followed, or a password reset).',
+    },
     admin: { type: 'boolean' },
     registered_on: { type: 'string', format: 'date-time', description: 'ISO 8601, UTC.' },
   },

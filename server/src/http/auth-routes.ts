@@ -4,15 +4,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 import type { AccessClaims } from '../services/access-tokens.ts';
 import type { Accounts } from '../services/accounts.ts';
+import type { EmailFlows } from '../services/email-flows.ts';
 import { DEVICE_COOKIE_MAX_AGE_SECONDS } from '../services/login-throttle.ts';
-import type { IssuedSession, Sessions } from '../services/sessions.ts';
+import type { ClientInfo, IssuedSession, Sessions } from '../services/sessions.ts';
 import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
+import { registerEmailRoutes } from './email-routes.ts';
 import { route } from './route.ts';
 import { markApiRoutes } from './security-headers.ts';
 
 export interface AuthRoutesDeps {
   accounts: Accounts;
+  emailFlows: EmailFlows;
   sessions: Sessions;
   refreshCookie: RefreshCookie;
   deviceCookie: RefreshCookie;
@@ -31,7 +34,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
   const { accounts, sessions, refreshCookie, deviceCookie, authenticate } = deps;
   const { assertCookieRequestAllowed } = deps;
 
-  const clientOf = (request: FastifyRequest) => ({
+  const clientOf = (request: FastifyRequest): ClientInfo => ({
     userAgent: request.headers['user-agent'],
     ip: request.ip,
   });
@@ -65,6 +68,12 @@ export function authRoutes(deps: AuthRoutesDeps) {
       handler: async (request, reply) => {
         const { email, password } = request.body;
         const issued = await accounts.register(email, password, clientOf(request));
+        if (issued === null) {
+          // REQUIRE_EMAIL_VERIFICATION: registered only; the session starts at the first login.
+          return reply
+            .code(201)
+            .send({ status: 'success', message: MESSAGES.registeredVerifyEmail });
+        }
         return reply.code(201).send(signedIn(reply, issued, MESSAGES.registered));
       },
     });
@@ -96,6 +105,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
             data: {
               user_id: user.id,
               email: user.email,
+              email_verified: user.emailVerified,
               admin: user.admin,
               registered_on: user.registeredOn,
             },
@@ -218,5 +228,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
         } as const;
       },
     });
+
+    registerEmailRoutes(fastify, { emailFlows: deps.emailFlows, authenticate, clientOf, claimsOf });
   };
 }

@@ -1,13 +1,14 @@
 import { AuthError } from '../errors.ts';
 import type { Store, UserRecord } from '../store/store.ts';
+import { checkPassword } from './check-password.ts';
 import type { Clock } from './clock.ts';
 import {
   describeEmailProblem,
   describePasswordProblem,
-  isPlausiblePassword,
   normalizeEmail,
   normalizePassword,
 } from './credential-rules.ts';
+import type { EmailLinks } from './email-links.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { RecordSecurityEvent, SecurityEvent } from './security-events.ts';
@@ -18,6 +19,7 @@ export interface PublicUser {
   id: string;
   email: string;
   admin: boolean;
+  emailVerified: boolean;
   createdAt: number;
   /** `createdAt` as ISO 8601 UTC, formatted once (the status answer is the hot path). */
   registeredOn: string;
@@ -30,10 +32,19 @@ export interface AccountsOptions {
   loginThrottle: LoginThrottle;
   sessions: Sessions;
   recordEvent: RecordSecurityEvent;
+  links: EmailLinks;
+  /** REQUIRE_EMAIL_VERIFICATION: no session until the address is verified. */
+  requireVerification: boolean;
+  /** Mail was queued: deliver soon. */
+  onMailQueued: () => void;
 }
 
 export interface Accounts {
-  register(email: string, password: string, client: ClientInfo): Promise<IssuedSession>;
+  /**
+   * Creates the account, with its verification mail in the same transaction, and signs in;
+   * null under REQUIRE_EMAIL_VERIFICATION (no session until the address is verified).
+   */
+  register(email: string, password: string, client: ClientInfo): Promise<IssuedSession | null>;
   /**
    * Signs in. `deviceToken` is the login's device cookie, if any: a live one of this account lets
    * the attempt count against the cookie instead of the account (lockout cannot be turned against
@@ -55,12 +66,14 @@ export interface Accounts {
   ): Promise<void>;
   /** The user behind a valid access token. */
   findUser(userId: string): Promise<PublicUser>;
+  /** Drops this instance's cached copy of a user whose email or verified state changed. */
+  forgetUser(userId: string): void;
 }
 
 /**
  * Users are read on every status request, so the public part of each is kept in memory for a
- * short time. Email and registration date never change; the admin flag is changed by an operator
- * and shows within this delay.
+ * short time. This instance forgets its copy when it changes the email or its verified state;
+ * another instance shows such a change, and an admin flag set by an operator, within this delay.
  */
 const USER_CACHE_MS = 30_000;
 const USER_CACHE_SIZE = 10_000;
@@ -69,13 +82,14 @@ const toPublic = (user: UserRecord): PublicUser => ({
   id: user.id,
   email: user.email,
   admin: user.admin,
+  emailVerified: user.emailVerifiedAt !== null,
   createdAt: user.createdAt,
   registeredOn: new Date(user.createdAt).toISOString(),
 });
 
 /** Registration, login and password change: the rules around the password. */
 export function createAccounts(options: AccountsOptions): Accounts {
-  const { store, clock, hasher, loginThrottle, sessions, recordEvent } = options;
+  const { store, clock, hasher, loginThrottle, sessions, recordEvent, links } = options;
   const userCache = new Map<string, { user: PublicUser; cachedAt: number }>();
 
   const checkNewCredentials = (email: string, password: string, passwordField: string) => {
@@ -107,13 +121,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
     }
   };
 
-  /** Verifies a password against a user, or does the same work against a dummy hash. */
-  const passwordMatches = async (user: UserRecord | undefined, password: string) => {
-    if (user === undefined || !isPlausiblePassword(password)) {
-      return hasher.verifyDummy(normalizePassword(password));
-    }
-    return hasher.verify(user.passwordHash, normalizePassword(password));
-  };
+  const passwordMatches = (user: UserRecord | undefined, password: string) =>
+    checkPassword(hasher, user, password);
 
   return {
     async register(rawEmail, password, client) {
@@ -125,8 +134,17 @@ export function createAccounts(options: AccountsOptions): Accounts {
         passwordHash: await hasher.hash(normalizePassword(password)),
         admin: false,
         createdAt: clock.now(),
+        emailVerifiedAt: null,
       };
-      if (!(await store.insertUser(user))) throw new AuthError('email_taken');
+      // The verification mail is recorded with the account (v2 contract: in the same
+      // transaction), and delivered in the background.
+      const link = links.issue('verify', user.id, user.email);
+      if (!(await store.insertUser(user, link))) throw new AuthError('email_taken');
+      options.onMailQueued();
+      if (options.requireVerification) {
+        recordEvent({ type: 'registered', userId: user.id, ip: client.ip });
+        return null;
+      }
       const issued = await sessions.start(user.id, client);
       recordEvent({
         type: 'registered',
@@ -159,6 +177,11 @@ export function createAccounts(options: AccountsOptions): Accounts {
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(email);
+      if (options.requireVerification && user.emailVerifiedAt === null) {
+        // Only after the right password: a wrong one still answers 401, so nothing is revealed.
+        recordEvent({ type: 'login_failed', ...subject, reason: 'unverified' });
+        throw new AuthError('email_not_verified');
+      }
       const device = await loginThrottle.rememberDevice(user.id, pass);
       if (hasher.needsRehash(user.passwordHash)) {
         // Only over the hash just verified: a password changed meanwhile is never overwritten.
@@ -227,5 +250,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       userCache.set(userId, { user: publicUser, cachedAt: now });
       return publicUser;
     },
+
+    forgetUser: (userId) => void userCache.delete(userId),
   };
 }

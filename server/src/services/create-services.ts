@@ -1,11 +1,17 @@
+import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
 import { type AccessTokens, createAccessTokens } from './access-tokens.ts';
 import { type Accounts, createAccounts } from './accounts.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { createEmailFlows, type EmailFlows } from './email-flows.ts';
+import { createEmailLinks } from './email-links.ts';
 import { createHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { createKeySealer } from './key-sealer.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createMailOutbox } from './mail-outbox.ts';
+import { createMailSender, type MailSender, type MailSenderOptions } from './mail-sender.ts';
+import { createFileTransport, createSmtpTransport } from './mail-transport.ts';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
 import { createRevocationList, type RevocationList } from './revocation-list.ts';
 import { createSessions, type Sessions } from './sessions.ts';
@@ -22,17 +28,25 @@ export interface ServicesDeps {
    * the real parameters); nothing else should.
    */
   hasher?: PasswordHasher;
-  /** Where failures of background work (revocation polls, housekeeping) are reported. */
-  onBackgroundError?: (error: unknown, task: 'revocation sync' | 'housekeeping') => void;
+  /** Where failures of background work (revocation polls, housekeeping, mail) are reported. */
+  onBackgroundError?: (error: unknown, task: BackgroundTask) => void;
+  /** A mail went out (or was written to a file). */
+  onMailSent?: MailSenderOptions['onSent'];
+  /** A delivery attempt failed; `gaveUp` after the last retry. */
+  onMailFailed?: MailSenderOptions['onFailure'];
   /** Where security events go (app.ts: one structured log line each). Default: nowhere. */
   recordSecurityEvent?: RecordSecurityEvent;
   /** A revocation was answered without the confirmation of these instances (gone or cut off). */
   onUnconfirmedRevocation?: (instanceIds: string[], waitedMs: number) => void;
 }
 
+export type BackgroundTask = 'revocation sync' | 'housekeeping' | 'mail' | 'password reset';
+
 /** Every service of the server, composed once. */
 export interface Services {
   accounts: Accounts;
+  emailFlows: EmailFlows;
+  mailSender: MailSender;
   sessions: Sessions;
   accessTokens: AccessTokens;
   revocations: RevocationList;
@@ -61,10 +75,11 @@ export function createServices(deps: ServicesDeps): Services {
   const report = deps.onBackgroundError ?? (() => undefined);
   const recordEvent = deps.recordSecurityEvent ?? ignoreSecurityEvents;
 
+  const sealer = createKeySealer(config.keyEncryptionKey);
   const accessTokens = createAccessTokens({
     store,
     clock,
-    sealer: createKeySealer(config.keyEncryptionKey),
+    sealer,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,
@@ -86,6 +101,30 @@ export function createServices(deps: ServicesDeps): Services {
     onError: (error) => report(error, 'housekeeping'),
   });
   const throttle = createThrottle({ store, clock });
+  const hasher =
+    deps.hasher ?? createPasswordHasher(config.argon2, config.hashConcurrency, config.hashQueueMax);
+  const loginThrottle = createLoginThrottle({
+    throttle,
+    maxFailures: config.loginMaxFailures,
+    windowSeconds: config.loginFailureWindowSeconds,
+  });
+  const outbox = createMailOutbox({ sealer, clock });
+  const links = createEmailLinks({ mail: config.mail, clock, outbox });
+  const mailSender = createMailSender({
+    store,
+    clock,
+    transport:
+      config.mail.smtpUrl === undefined
+        ? createFileTransport(join(config.dataDir, 'mail'))
+        : createSmtpTransport(config.mail.smtpUrl),
+    outbox,
+    from: config.mail.from,
+    holder: revocations.instanceId,
+    onSent: deps.onMailSent ?? (() => undefined),
+    onFailure: deps.onMailFailed ?? (() => undefined),
+    onError: (error) => report(error, 'mail'),
+  });
+  const onMailQueued = () => mailSender.kick();
   const sessions = createSessions({
     store,
     clock,
@@ -100,20 +139,34 @@ export function createServices(deps: ServicesDeps): Services {
   const accounts = createAccounts({
     store,
     clock,
-    hasher:
-      deps.hasher ??
-      createPasswordHasher(config.argon2, config.hashConcurrency, config.hashQueueMax),
-    loginThrottle: createLoginThrottle({
-      throttle,
-      maxFailures: config.loginMaxFailures,
-      windowSeconds: config.loginFailureWindowSeconds,
-    }),
+    hasher,
+    loginThrottle,
     sessions,
     recordEvent,
+    links,
+    requireVerification: config.mail.requireVerification,
+    onMailQueued,
+  });
+  const emailFlows = createEmailFlows({
+    store,
+    clock,
+    hasher,
+    throttle,
+    loginThrottle,
+    revocations,
+    links,
+    outbox,
+    mail: config.mail,
+    recordEvent,
+    onMailQueued,
+    onUserChanged: (userId) => accounts.forgetUser(userId),
+    onBackgroundError: (error) => report(error, 'password reset'),
   });
 
   return {
     accounts,
+    emailFlows,
+    mailSender,
     sessions,
     accessTokens,
     revocations,
@@ -124,9 +177,12 @@ export function createServices(deps: ServicesDeps): Services {
       await accessTokens.loadKeys();
       await revocations.start();
       housekeeping.start();
+      mailSender.start();
     },
     async stop() {
       housekeeping.stop();
+      await emailFlows.settle();
+      await mailSender.stop();
       await revocations.stop();
     },
   };

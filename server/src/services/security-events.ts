@@ -13,7 +13,14 @@ export type SecurityEventType =
   | 'session_ended'
   | 'refresh_token_reused'
   | 'password_changed'
-  | 'password_change_failed';
+  | 'password_change_failed'
+  | 'email_verification_requested'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_change_requested'
+  | 'email_change_failed'
+  | 'email_changed';
 
 export interface SecurityEvent {
   type: SecurityEventType;

@@ -10,6 +10,7 @@ export interface UsersTable {
   password_hash: string;
   admin: number;
   created_at: number;
+  email_verified_at: number | null;
 }
 
 export interface SessionsTable {
@@ -71,6 +72,41 @@ export interface InstancesTable {
   applied_seq: number;
 }
 
+export interface EmailTokensTable {
+  /** SHA-256 of the token, base64url. */
+  token_hash: string;
+  purpose: string;
+  user_id: string;
+  /** The address the link was sent to. */
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  recipient: string;
+  subject: string;
+  /** The rendered mail (JSON of text and html), sealed when a key is set; '' once sent. */
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** A sender holds the row until then. */
+  claimed_until: number | null;
+  sent_at: number | null;
+  /** Given up on after the last retry. */
+  failed_at: number | null;
+  last_error: string | null;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -79,4 +115,7 @@ export interface Database {
   throttle_counters: ThrottleCountersTable;
   revocations: RevocationsTable;
   instances: InstancesTable;
+  email_tokens: EmailTokensTable;
+  outbox: OutboxTable;
+  leases: LeasesTable;
 }

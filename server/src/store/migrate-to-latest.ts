@@ -3,12 +3,14 @@ import { type Migration, Migrator } from 'kysely/migration';
 import { initial } from './migrations/0001-initial.ts';
 import { instancesAndRevocationLog } from './migrations/0002-instances-and-revocation-log.ts';
 import { refreshSuccessor } from './migrations/0003-refresh-successor.ts';
+import { emailFlows } from './migrations/0004-email-flows.ts';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-instances-and-revocation-log': instancesAndRevocationLog,
   '0003-refresh-successor': refreshSuccessor,
+  '0004-email-flows': emailFlows,
 };
 
 /**

@@ -7,13 +7,25 @@ import {
   type UpdateResult,
 } from 'kysely';
 import type { Database, SessionsTable, UsersTable } from './database.ts';
-import type { Revoked, SessionRecord, Store, UserRecord } from './store.ts';
+import type {
+  EmailTokenPurpose,
+  NewEmailToken,
+  NewMail,
+  Revoked,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from './store.ts';
 import { watchByPolling } from './watch-by-polling.ts';
 
 /** How long ended sessions are kept before pruning: the sessions page and audits can still see them. */
 const KEEP_ENDED_SESSIONS_MS = 24 * 3600 * 1000;
 /** Thrown inside a rotation to roll it back when another rotation came first. */
 class Superseded extends Error {}
+/** Thrown inside an email change to roll it back (the token unspent) when the address is taken. */
+class AddressTaken extends Error {}
+/** Sent mails are kept (bodies blanked) this long, for an operator to see what went out. */
+const KEEP_SENT_MAIL_MS = 7 * 24 * 3600 * 1000;
 /**
  * The revocation log is read by instances catching up after a reconnect; an entry older than the
  * longest access-token lifetime (ACCESS_TOKEN_TTL is at most a day) cannot matter any more.
@@ -32,6 +44,7 @@ const toUser = (row: Selectable<UsersTable>): UserRecord => ({
   passwordHash: row.password_hash,
   admin: Number(row.admin) === 1,
   createdAt: Number(row.created_at),
+  emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
 });
 
 const toSession = (row: Selectable<SessionsTable>): SessionRecord => ({
@@ -77,50 +90,306 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
    * Revokes the live sessions `which` selects and logs each, in one transaction: an instance that
    * reads the log never misses a revocation the sessions table holds, nor the reverse.
    */
-  const revoke = (
+  type SessionFilter = (
+    q: UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
+  ) => UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>;
+  const revoke = (now: number, reason: string, which: SessionFilter): Promise<Revoked> =>
+    db.transaction().execute((trx) => revokeIn(trx, now, reason, which));
+  /** The same, inside a transaction that also makes the change the revocation is for. */
+  const revokeIn = async (
+    trx: Transaction<Database>,
     now: number,
     reason: string,
-    which: (
-      q: UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
-    ) => UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
-  ): Promise<Revoked> =>
-    db.transaction().execute(async (trx) => {
-      await options.serialiseRevocations?.(trx);
-      const ended = await which(
-        trx
-          .updateTable('sessions')
-          .set({ revoked_at: now, revoked_reason: reason })
-          .where('revoked_at', 'is', null),
+    which: SessionFilter,
+  ): Promise<Revoked> => {
+    await options.serialiseRevocations?.(trx);
+    const ended = await which(
+      trx
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('revoked_at', 'is', null),
+    )
+      .returning('id')
+      .execute();
+    if (ended.length === 0) return { sessionIds: [], seq: null };
+    const logged = await trx
+      .insertInto('revocations')
+      .values(ended.map((e) => ({ session_id: e.id, revoked_at: now })))
+      .returning('seq')
+      .execute();
+    return {
+      sessionIds: ended.map((e) => e.id),
+      seq: Math.max(...logged.map((l) => Number(l.seq))),
+    };
+  };
+
+  const insertToken = async (trx: Transaction<Database>, token: NewEmailToken) => {
+    // A newer link of the same purpose makes older ones unusable (v2 contract).
+    await trx
+      .updateTable('email_tokens')
+      .set({ used_at: token.createdAt })
+      .where('user_id', '=', token.userId)
+      .where('purpose', '=', token.purpose)
+      .where('used_at', 'is', null)
+      .execute();
+    await trx
+      .insertInto('email_tokens')
+      .values({
+        token_hash: token.tokenHash,
+        purpose: token.purpose,
+        user_id: token.userId,
+        email: token.email,
+        created_at: token.createdAt,
+        expires_at: token.expiresAt,
+        used_at: null,
+      })
+      .execute();
+  };
+
+  const insertMails = async (trx: Kysely<Database>, mails: NewMail[]) => {
+    if (mails.length === 0) return;
+    await trx
+      .insertInto('outbox')
+      .values(
+        mails.map((mail) => ({
+          id: mail.id,
+          recipient: mail.recipient,
+          subject: mail.subject,
+          body: mail.body,
+          created_at: mail.createdAt,
+          attempts: 0,
+          next_attempt_at: mail.createdAt,
+          claimed_until: null,
+          sent_at: null,
+          failed_at: null,
+          last_error: null,
+        })),
       )
-        .returning('id')
-        .execute();
-      if (ended.length === 0) return { sessionIds: [], seq: null };
-      const logged = await trx
-        .insertInto('revocations')
-        .values(ended.map((e) => ({ session_id: e.id, revoked_at: now })))
-        .returning('seq')
-        .execute();
-      return {
-        sessionIds: ended.map((e) => e.id),
-        seq: Math.max(...logged.map((l) => Number(l.seq))),
-      };
-    });
+      .execute();
+  };
+
+  /**
+   * Spends a usable token of `purpose` inside `trx`: one conditional UPDATE, so of concurrent
+   * spends exactly one matches (the others see `used_at` set once the first commits).
+   */
+  const spendToken = async (
+    trx: Transaction<Database>,
+    tokenHash: string,
+    purpose: EmailTokenPurpose,
+    now: number,
+  ) =>
+    trx
+      .updateTable('email_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['user_id', 'email'])
+      .executeTakeFirst();
+
+  /** The account a spent `verify`/`reset` token names, if the link went to its current address. */
+  const accountAt = async (trx: Transaction<Database>, userId: string, email: string) =>
+    trx
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('id', '=', userId)
+      .where('email', '=', email)
+      .executeTakeFirst();
 
   return {
-    async insertUser(user) {
-      const inserted = await db
-        .insertInto('users')
-        .values({
-          id: user.id,
-          email: user.email,
-          password_hash: user.passwordHash,
-          admin: user.admin ? 1 : 0,
-          created_at: user.createdAt,
-        })
-        .onConflict((oc) => oc.column('email').doNothing())
-        .returning('id')
+    async insertUser(user, verification) {
+      return db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('users')
+          .values({
+            id: user.id,
+            email: user.email,
+            password_hash: user.passwordHash,
+            admin: user.admin ? 1 : 0,
+            created_at: user.createdAt,
+            email_verified_at: user.emailVerifiedAt,
+          })
+          .onConflict((oc) => oc.column('email').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (inserted === undefined) return false;
+        if (verification !== undefined) {
+          await insertToken(trx, verification.token);
+          await insertMails(trx, [verification.mail]);
+        }
+        return true;
+      });
+    },
+
+    async issueEmailToken(token, mails) {
+      await db.transaction().execute(async (trx) => {
+        await insertToken(trx, token);
+        await insertMails(trx, mails);
+      });
+    },
+
+    async findEmailToken(tokenHash, purpose, now) {
+      let query = db
+        .selectFrom('email_tokens as t')
+        .innerJoin('users as u', 'u.id', 't.user_id')
+        .select(['t.user_id', 't.email'])
+        .where('t.token_hash', '=', tokenHash)
+        .where('t.purpose', '=', purpose)
+        .where('t.used_at', 'is', null)
+        .where('t.expires_at', '>', now);
+      if (purpose !== 'change') query = query.whereRef('u.email', '=', 't.email');
+      const row = await query.executeTakeFirst();
+      return row && { userId: row.user_id, email: row.email };
+    },
+
+    async verifyEmail(tokenHash, now) {
+      return db.transaction().execute(async (trx) => {
+        const spent = await spendToken(trx, tokenHash, 'verify', now);
+        if (spent === undefined) return undefined;
+        // The account's address changed since the link was sent: it verifies nothing.
+        if ((await accountAt(trx, spent.user_id, spent.email)) === undefined) return undefined;
+        await trx
+          .updateTable('users')
+          .set({ email_verified_at: sql<number>`coalesce(email_verified_at, ${now})` })
+          .where('id', '=', spent.user_id)
+          .execute();
+        return spent.user_id;
+      });
+    },
+
+    async resetPassword(tokenHash, nextHash, now) {
+      return db.transaction().execute(async (trx) => {
+        const spent = await spendToken(trx, tokenHash, 'reset', now);
+        if (spent === undefined) return undefined;
+        if ((await accountAt(trx, spent.user_id, spent.email)) === undefined) return undefined;
+        await trx
+          .updateTable('users')
+          .set({
+            password_hash: nextHash,
+            email_verified_at: sql<number>`coalesce(email_verified_at, ${now})`,
+          })
+          .where('id', '=', spent.user_id)
+          .execute();
+        await trx
+          .updateTable('email_tokens')
+          .set({ used_at: now })
+          .where('user_id', '=', spent.user_id)
+          .where('purpose', '=', 'reset')
+          .where('used_at', 'is', null)
+          .execute();
+        const revoked = await revokeIn(trx, now, 'password_reset', (q) =>
+          q.where('user_id', '=', spent.user_id),
+        );
+        return { userId: spent.user_id, email: spent.email, revoked };
+      });
+    },
+
+    async confirmEmailChange(tokenHash, now) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const spent = await spendToken(trx, tokenHash, 'change', now);
+          if (spent === undefined) return undefined;
+          const before = await trx
+            .selectFrom('users')
+            .select('email')
+            .where('id', '=', spent.user_id)
+            .executeTakeFirst();
+          if (before === undefined) return undefined;
+          const taken = await trx
+            .selectFrom('users')
+            .select('id')
+            .where('email', '=', spent.email)
+            .where('id', '!=', spent.user_id)
+            .executeTakeFirst();
+          if (taken !== undefined) throw new AddressTaken();
+          await trx
+            .updateTable('users')
+            .set({ email: spent.email, email_verified_at: now })
+            .where('id', '=', spent.user_id)
+            .execute();
+          return { userId: spent.user_id, email: spent.email, previousEmail: before.email };
+        });
+      } catch (error) {
+        if (error instanceof AddressTaken) return 'taken';
+        // Two accounts confirming one address at once: the unique index refuses the second.
+        const taken = await db
+          .selectFrom('email_tokens as t')
+          .innerJoin('users as u', 'u.email', 't.email')
+          .select('u.id')
+          .where('t.token_hash', '=', tokenHash)
+          .whereRef('u.id', '!=', 't.user_id')
+          .executeTakeFirst()
+          .catch(() => undefined);
+        if (taken !== undefined) return 'taken';
+        throw error;
+      }
+    },
+
+    async enqueueMails(mails) {
+      await insertMails(db, mails);
+    },
+
+    async claimMail(now, leaseMs) {
+      const due = db
+        .selectFrom('outbox')
+        .select('id')
+        .where('sent_at', 'is', null)
+        .where('failed_at', 'is', null)
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+        .orderBy('next_attempt_at')
+        .orderBy('created_at')
+        .limit(1);
+      // The claim repeats the condition: of two senders that picked the same row, the second
+      // matches nothing once the first has committed (PostgreSQL re-checks it after the lock).
+      const row = await db
+        .updateTable('outbox')
+        .set({ claimed_until: now + leaseMs, attempts: sql<number>`attempts + 1` })
+        .where('id', '=', due)
+        .where('sent_at', 'is', null)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+        .returning(['id', 'recipient', 'subject', 'body', 'attempts'])
         .executeTakeFirst();
-      return inserted !== undefined;
+      return row && { ...row, attempts: Number(row.attempts) };
+    },
+
+    async recordMailSent(id, now) {
+      await db
+        .updateTable('outbox')
+        .set({ sent_at: now, body: '', claimed_until: null, last_error: null })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async recordMailFailure(id, now, retryAt, error) {
+      await db
+        .updateTable('outbox')
+        .set({
+          claimed_until: null,
+          last_error: error.slice(0, 500),
+          ...(retryAt === null ? { failed_at: now, body: '' } : { next_attempt_at: retryAt }),
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async acquireLease(name, holder, now, ttlMs) {
+      // One statement: taken when free, expired or already ours; otherwise nothing changes.
+      const row = await db
+        .insertInto('leases')
+        .values({ name, holder, expires_at: now + ttlMs })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet({ holder, expires_at: now + ttlMs })
+            .where((eb) =>
+              eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)]),
+            ),
+        )
+        .returning('holder')
+        .executeTakeFirst();
+      return row?.holder === holder;
     },
 
     async findUserByEmail(email) {
@@ -479,6 +748,16 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
 
     async pruneExpired(now) {
       await db.deleteFrom('throttle_counters').where('window_ends_at', '<=', now).execute();
+      await db.deleteFrom('email_tokens').where('expires_at', '<=', now).execute();
+      await db
+        .deleteFrom('outbox')
+        .where((eb) =>
+          eb.or([
+            eb('sent_at', '<=', now - KEEP_SENT_MAIL_MS),
+            eb('failed_at', '<=', now - KEEP_SENT_MAIL_MS),
+          ]),
+        )
+        .execute();
       await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).execute();
       const cutoff = now - KEEP_ENDED_SESSIONS_MS;
       await db

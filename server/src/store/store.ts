@@ -15,6 +15,40 @@ export interface UserRecord {
   passwordHash: string;
   admin: boolean;
   createdAt: number;
+  /** When the address was verified; null while it is not. */
+  emailVerifiedAt: number | null;
+}
+
+/** What a link token is for: verifying the address, resetting the password, a new address. */
+export type EmailTokenPurpose = 'verify' | 'reset' | 'change';
+
+/** A link token as stored: its SHA-256, bound to a purpose, an account and an address. */
+export interface NewEmailToken {
+  tokenHash: string;
+  purpose: EmailTokenPurpose;
+  userId: string;
+  /** The address the link goes to (for `change`, the new one). */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A mail for the outbox; `body` is already rendered (and sealed when a key is set). */
+export interface NewMail {
+  id: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  createdAt: number;
+}
+
+/** A mail a sender claimed; `attempts` counts this one. */
+export interface QueuedMail {
+  id: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  attempts: number;
 }
 
 export interface SessionRecord {
@@ -101,8 +135,14 @@ export interface StoreWatch {
 }
 
 export interface Store {
-  /** Inserts the user; false when the email is taken (no exception, no partial write). */
-  insertUser(user: UserRecord): Promise<boolean>;
+  /**
+   * Inserts the user, and with `verification` its verification token and mail, in one
+   * transaction; false when the email is taken (no exception, no partial write).
+   */
+  insertUser(
+    user: UserRecord,
+    verification?: { token: NewEmailToken; mail: NewMail },
+  ): Promise<boolean>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   /**
@@ -180,6 +220,59 @@ export interface Store {
   replaceSigningKeyPrivateJwk(kid: string, current: string, next: string): Promise<boolean>;
   /** Retires every key but `kid` that is not retired yet. */
   retireSigningKeysExcept(kid: string, now: number): Promise<void>;
+
+  /**
+   * Records a link token and its mails in one transaction. Older unused tokens of the same
+   * purpose and account are retired in it (a newer link makes older ones unusable).
+   */
+  issueEmailToken(token: NewEmailToken, mails: NewMail[]): Promise<void>;
+  /**
+   * The account and address of a usable token of `purpose`: not used, not expired, and for
+   * `verify` and `reset` sent to the account's current address. Reads only; spends nothing.
+   */
+  findEmailToken(
+    tokenHash: string,
+    purpose: EmailTokenPurpose,
+    now: number,
+  ): Promise<{ userId: string; email: string } | undefined>;
+  /**
+   * Spends a usable `verify` token and marks its address verified, in one transaction; the
+   * user id, or undefined when the token was not usable. Of concurrent calls one succeeds.
+   */
+  verifyEmail(tokenHash: string, now: number): Promise<string | undefined>;
+  /**
+   * Spends a usable `reset` token and, in the same transaction, sets the password hash, counts
+   * the address as verified, retires the account's other reset tokens and revokes (and logs)
+   * every session. Undefined when the token was not usable; of concurrent calls one succeeds.
+   */
+  resetPassword(
+    tokenHash: string,
+    nextHash: string,
+    now: number,
+  ): Promise<{ userId: string; email: string; revoked: Revoked } | undefined>;
+  /**
+   * Spends a usable `change` token and makes its address the account's email, verified, in one
+   * transaction. `taken` (nothing written, the token not spent) when another account has that
+   * address by now; undefined when the token was not usable.
+   */
+  confirmEmailChange(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ userId: string; email: string; previousEmail: string } | 'taken' | undefined>;
+
+  /** Records mails for the outbox (outside a change: notices). */
+  enqueueMails(mails: NewMail[]): Promise<void>;
+  /**
+   * Claims the oldest due mail for `leaseMs` (nobody else gets it meanwhile) and counts the
+   * attempt; undefined when none is due.
+   */
+  claimMail(now: number, leaseMs: number): Promise<QueuedMail | undefined>;
+  /** The mail went out: marked sent, its body blanked. */
+  recordMailSent(id: string, now: number): Promise<void>;
+  /** The attempt failed: tried again at `retryAt`, or given up on when it is null. */
+  recordMailFailure(id: string, now: number, retryAt: number | null, error: string): Promise<void>;
+  /** Takes or renews the lease `name` for `holder`; false while another holder has it. */
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
 
   /** Adds one hit to a fixed-window counter, starting a new window when the old one ended. */
   hitCounter(key: string, windowMs: number, now: number): Promise<CounterState>;

@@ -1,4 +1,7 @@
 import type { SessionData } from '@latchkey/contract';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, REDACTED_LOG_PATHS } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
@@ -71,7 +74,14 @@ const NO_WEB_APP = new URL('./no-web-app/', import.meta.url).pathname;
 
 /** The real app on a real database, driven through `app.inject()`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ RATE_LIMIT_PER_IP: '0', WEB_DIR: NO_WEB_APP, ...options.env });
+  // DATA_DIR is where mails go without SMTP_URL (.eml files): a fresh directory per app.
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-data-'));
+  const config = loadConfig({
+    RATE_LIMIT_PER_IP: '0',
+    WEB_DIR: NO_WEB_APP,
+    DATA_DIR: dataDir,
+    ...options.env,
+  });
   const store = options.store ?? (await openTestStore());
   const clock = options.clock ?? createTestClock();
   const hasher = options.hasher === 'real' ? undefined : fastTestHasher;
@@ -99,6 +109,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await app.close();
       if (!options.keepStore && options.store === undefined) await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
