@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { AuthError } from '../src/errors.ts';
 import type {
+  NewEmailToken,
+  NewMail,
   NewSession,
   SessionRecord,
   SigningKeyRecord,
@@ -565,6 +567,223 @@ describe(`store conformance (${testEngine})`, () => {
       assert.equal((await store.hitCounter(endedCounter, MINUTE, now)).count, 1);
       // Users are never pruned.
       assert.notEqual(await store.findUserById(expiredLongAgo.user.id), undefined);
+    });
+  });
+
+  describe('email tokens and the outbox', () => {
+    const token = (userId: string, email: string, overrides: Partial<NewEmailToken> = {}) => ({
+      tokenHash: nextId('email-token'),
+      purpose: 'verify' as const,
+      userId,
+      email,
+      createdAt: T0,
+      expiresAt: T0 + DAY,
+      ...overrides,
+    });
+    const mail = (overrides: Partial<NewMail> = {}): NewMail => ({
+      id: crypto.randomUUID(),
+      recipient: `${nextId('to')}@example.com`,
+      subject: 'subject',
+      body: 'the body',
+      createdAt: T0,
+      ...overrides,
+    });
+
+    test('insertUser with a verification writes the user, its token and its mail together', async () => {
+      const user = newUser();
+      const t1 = token(user.id, user.email);
+      const m1 = mail({ recipient: user.email });
+      assert.equal(await store.insertUser(user, { token: t1, mail: m1 }), true);
+      assert.deepEqual(await store.findEmailToken(t1.tokenHash, 'verify', T0), {
+        userId: user.id,
+        email: user.email,
+      });
+      // A taken email writes neither the token nor the mail.
+      const t2 = token(crypto.randomUUID(), user.email);
+      const other = newUser({ email: user.email });
+      assert.equal(await store.insertUser(other, { token: t2, mail: mail() }), false);
+      assert.equal(await store.findEmailToken(t2.tokenHash, 'verify', T0), undefined);
+    });
+
+    test('issueEmailToken retires older unused tokens of the same purpose and account only', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const older = token(user.id, user.email);
+      const reset = token(user.id, user.email, { purpose: 'reset' });
+      await store.issueEmailToken(older, []);
+      await store.issueEmailToken(reset, []);
+      const newer = token(user.id, user.email);
+      await store.issueEmailToken(newer, [mail()]);
+      assert.equal(await store.findEmailToken(older.tokenHash, 'verify', T0), undefined);
+      assert.notEqual(await store.findEmailToken(newer.tokenHash, 'verify', T0), undefined);
+      assert.notEqual(await store.findEmailToken(reset.tokenHash, 'reset', T0), undefined);
+      assert.equal(await store.findEmailToken(newer.tokenHash, 'reset', T0), undefined, 'purpose');
+      assert.equal(await store.findEmailToken(newer.tokenHash, 'verify', T0 + DAY), undefined);
+    });
+
+    test('verifyEmail: of 20 parallel spends of one token exactly one verifies', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const t1 = token(user.id, user.email);
+      await store.issueEmailToken(t1, []);
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, () => store.verifyEmail(t1.tokenHash, T0 + 1000)),
+      );
+      assert.deepEqual(
+        outcomes.filter((o) => o !== undefined),
+        [user.id],
+      );
+      assert.equal((await store.findUserById(user.id))?.emailVerifiedAt, T0 + 1000);
+    });
+
+    test('a verify or reset token sent to an address the account no longer has works no more', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const verify = token(user.id, user.email);
+      const reset = token(user.id, user.email, { purpose: 'reset' });
+      await store.issueEmailToken(verify, []);
+      await store.issueEmailToken(reset, []);
+      const newEmail = `${nextId('moved')}@example.com`;
+      const change = token(user.id, newEmail, { purpose: 'change' });
+      await store.issueEmailToken(change, []);
+      assert.deepEqual(await store.confirmEmailChange(change.tokenHash, T0 + 1000), {
+        userId: user.id,
+        email: newEmail,
+        previousEmail: user.email,
+      });
+      assert.equal(await store.findEmailToken(verify.tokenHash, 'verify', T0 + 2000), undefined);
+      assert.equal(await store.verifyEmail(verify.tokenHash, T0 + 2000), undefined);
+      assert.equal(await store.resetPassword(reset.tokenHash, '$argon2id$x', T0 + 2000), undefined);
+      const moved = await store.findUserById(user.id);
+      assert.equal(moved?.email, newEmail);
+      assert.equal(moved?.emailVerifiedAt, T0 + 1000);
+      assert.equal(moved?.passwordHash, user.passwordHash);
+    });
+
+    test('resetPassword sets the hash, verifies, and revokes and logs every session, once of 20', async () => {
+      const { user, session } = await userWithSession();
+      const second = newSession(user.id);
+      await store.createSession(second, { tokenHash: nextId('hash'), expiresAt: T0 + DAY });
+      const reset = token(user.id, user.email, { purpose: 'reset' });
+      await store.issueEmailToken(reset, []);
+      const before = await store.lastRevocationSeq();
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.resetPassword(reset.tokenHash, `$argon2id$new-${i}`, T0 + 5000),
+        ),
+      );
+      const done = outcomes.filter((o) => o !== undefined);
+      assert.equal(done.length, 1);
+      assert.deepEqual(done[0]?.revoked.sessionIds.sort(), [session.id, second.id].sort());
+      const after = await store.findUserById(user.id);
+      assert.equal(
+        after?.passwordHash,
+        `$argon2id$new-${outcomes.findIndex((o) => o !== undefined)}`,
+      );
+      assert.equal(after?.emailVerifiedAt, T0 + 5000);
+      assert.equal((await store.findSession(session.id))?.revokedAt, T0 + 5000);
+      const log = await store.listRevocationsAfter(before);
+      assert.deepEqual(log.map((r) => r.sessionId).sort(), [session.id, second.id].sort());
+    });
+
+    test('confirmEmailChange answers taken, and spends nothing, when the address was taken meanwhile', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const wanted = `${nextId('wanted')}@example.com`;
+      const change = token(user.id, wanted, { purpose: 'change' });
+      await store.issueEmailToken(change, []);
+      const squatter = newUser({ email: wanted });
+      await store.insertUser(squatter);
+      assert.equal(await store.confirmEmailChange(change.tokenHash, T0 + 1000), 'taken');
+      assert.equal((await store.findUserById(user.id))?.email, user.email);
+      assert.notEqual(await store.findEmailToken(change.tokenHash, 'change', T0 + 1000), undefined);
+    });
+
+    test('two accounts confirming one address at once: one gets it, the other is told taken', async () => {
+      const wanted = `${nextId('race')}@example.com`;
+      const changes = [];
+      for (let i = 0; i < 2; i++) {
+        const user = newUser();
+        await store.insertUser(user);
+        const change = token(user.id, wanted, { purpose: 'change' });
+        await store.issueEmailToken(change, []);
+        changes.push(change);
+      }
+      const outcomes = await Promise.all(
+        changes.map((c) => store.confirmEmailChange(c.tokenHash, T0 + 1000)),
+      );
+      assert.equal(outcomes.filter((o) => o === 'taken').length, 1, JSON.stringify(outcomes));
+      assert.equal(outcomes.filter((o) => typeof o === 'object').length, 1);
+    });
+
+    /** Marks every mail earlier tests queued as sent: the outbox is shared by the suite. */
+    const drainOutbox = async () => {
+      for (;;) {
+        const claimed = await store.claimMail(T0 + 1000 * DAY, MINUTE);
+        if (claimed === undefined) return;
+        await store.recordMailSent(claimed.id, T0);
+      }
+    };
+
+    test('claimMail: of 20 parallel claims of one due mail exactly one gets it, until its claim ends', async () => {
+      await drainOutbox();
+      const due = mail({ createdAt: T0 });
+      await store.enqueueMails([due]);
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, () => store.claimMail(T0 + 1000, MINUTE)),
+      );
+      const mine = claims.filter((c) => c?.id === due.id);
+      assert.equal(mine.length, 1);
+      assert.deepEqual(mine[0], {
+        id: due.id,
+        recipient: due.recipient,
+        subject: due.subject,
+        body: due.body,
+        attempts: 1,
+      });
+      assert.equal((await store.claimMail(T0 + 2000, MINUTE))?.id === due.id, false);
+      // A sender that died: its claim ends and another sender takes the mail up again.
+      const again = await store.claimMail(T0 + 1000 + MINUTE, MINUTE);
+      assert.equal(again?.id, due.id);
+      assert.equal(again.attempts, 2);
+      await store.recordMailSent(due.id, T0 + 2 * MINUTE);
+      assert.equal((await store.claimMail(T0 + 10 * MINUTE, MINUTE))?.id === due.id, false);
+    });
+
+    test('recordMailFailure retries at the time given, or gives up', async () => {
+      await drainOutbox();
+      const retried = mail({ createdAt: T0 - 10 * DAY });
+      const abandoned = mail({ createdAt: T0 - 10 * DAY + 1 });
+      await store.enqueueMails([retried, abandoned]);
+      const ids = new Set([retried.id, abandoned.id]);
+      const claimed = [];
+      for (let i = 0; i < 2; i++) {
+        const claim = await store.claimMail(T0, MINUTE);
+        assert.ok(claim !== undefined && ids.has(claim.id), 'the oldest due mails come first');
+        claimed.push(claim.id);
+      }
+      await store.recordMailFailure(retried.id, T0, T0 + 10_000, 'SMTP 451');
+      await store.recordMailFailure(abandoned.id, T0, null, 'SMTP 550');
+      const early = await store.claimMail(T0 + 5000, MINUTE);
+      assert.equal(early !== undefined && ids.has(early.id), false);
+      const later = await store.claimMail(T0 + 10_000, MINUTE);
+      assert.equal(later?.id, retried.id);
+      const never = await store.claimMail(T0 + DAY, MINUTE);
+      assert.equal(never?.id === abandoned.id, false);
+    });
+
+    test('acquireLease: of 20 parallel holders one gets the lease; it renews for its holder only', async () => {
+      const name = nextId('lease');
+      const holders = Array.from({ length: 20 }, (_, i) => `holder-${i}`);
+      const got = await Promise.all(holders.map((h) => store.acquireLease(name, h, T0, 10_000)));
+      assert.equal(got.filter(Boolean).length, 1);
+      const holder = holders[got.indexOf(true)] ?? '';
+      assert.equal(await store.acquireLease(name, holder, T0 + 5000, 10_000), true, 'renewed');
+      assert.equal(await store.acquireLease(name, 'someone else', T0 + 14_000, 10_000), false);
+      assert.equal(await store.acquireLease(name, 'someone else', T0 + 15_000, 10_000), true);
+      // Handing it back (a lease that ends now) lets anyone take it at once.
+      assert.equal(await store.acquireLease(name, 'someone else', T0 + 16_000, 0), true);
+      assert.equal(await store.acquireLease(name, holder, T0 + 16_000, 10_000), true);
     });
   });
 
