@@ -5,11 +5,14 @@
  * outage and a restart, and no token in any log line.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import {
   bearer,
   createTestApp,
+  createTestDatabase,
   GOOD_PASSWORD,
   json,
   logIn,
@@ -20,6 +23,7 @@ import {
   type SignedIn,
   status,
   type TestApp,
+  testEngine,
   uniqueEmail,
 } from './support/test-app.ts';
 import { type ReceivedMail, startTestSmtp, type TestSmtp } from './support/test-smtp.ts';
@@ -480,5 +484,44 @@ describe('REQUIRE_EMAIL_VERIFICATION=true', () => {
     const verified = await post({ token: tokenOf(mail) }, '/auth/email/verify', undefined, strict);
     assert.equal(verified.headers['set-cookie'], undefined, 'verifying does not sign in');
     assert.equal((await login(GOOD_PASSWORD)).statusCode, 200);
+  });
+});
+
+describe('the outbox at rest', () => {
+  test('with KEY_ENCRYPTION_KEY a pending mail is sealed: its link is never in the database file', async (ctx) => {
+    const database = await createTestDatabase();
+    const store = await database.open();
+    const sealed = await createTestApp({
+      env: {
+        SMTP_URL: smtp.url,
+        PUBLIC_URL,
+        KEY_ENCRYPTION_KEY: Buffer.alloc(32, 4).toString('base64'),
+      },
+      store,
+    });
+    ctx.after(async () => {
+      await sealed.close();
+      await store.close();
+      await database.remove();
+    });
+    smtp.refusing = true;
+    const user = await registerUser(sealed.app, uniqueEmail('sealed'));
+    await sealed.services.mailSender.runOnce();
+    const dataDir = database.env['DATA_DIR'];
+    const onDisk = () =>
+      ['latchkey.sqlite', 'latchkey.sqlite-wal']
+        .map((file) => join(dataDir ?? '', file))
+        .filter((path) => existsSync(path))
+        .map((path) => readFileSync(path).toString('latin1'))
+        .join('');
+    if (testEngine === 'sqlite') {
+      assert.ok(onDisk().includes(user.email), 'the outbox row is there');
+      assert.ok(!onDisk().includes('verify-email#token='), 'no link in the file');
+    }
+    smtp.refusing = false;
+    sealed.clock.advance(11_000);
+    await sealed.services.mailSender.runOnce();
+    const mail = await mailTo(user.email, /verify your email/);
+    if (testEngine === 'sqlite') assert.ok(!onDisk().includes(tokenOf(mail)), 'no token either');
   });
 });
