@@ -20,6 +20,16 @@ const PROTECTED_PATHS = ['/status', '/sessions'];
         }
       </nav>
     </header>
+    @if (auth.status() === 'unknown') {
+      <p class="notice" role="status" data-testid="auth-pending">Checking your session…</p>
+    } @else if (auth.status() === 'unavailable') {
+      <p class="notice" role="status" data-testid="auth-unavailable">
+        The server can’t be reached right now. Your session is kept; retrying…
+      </p>
+    }
+    @if (logoutError(); as message) {
+      <p class="error notice" role="alert">{{ message }}</p>
+    }
     <main>
       <router-outlet />
     </main>
@@ -29,6 +39,7 @@ export class AppShell {
   protected readonly auth = inject(LatchkeyAuth);
   readonly #router = inject(Router);
   protected readonly loggingOut = signal(false);
+  protected readonly logoutError = signal<string | null>(null);
 
   constructor() {
     effect(() => {
@@ -42,8 +53,14 @@ export class AppShell {
 
   protected async logOut(): Promise<void> {
     this.loggingOut.set(true);
-    await this.auth.logout();
+    this.logoutError.set(null);
+    const result = await this.auth.logout();
     this.loggingOut.set(false);
+    // A logout the server did not confirm leaves the session alive: say so, stay on the page.
+    if (!result.ok) {
+      this.logoutError.set(result.message);
+      return;
+    }
     await this.#router.navigateByUrl('/login');
   }
 }
