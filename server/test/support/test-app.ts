@@ -1,5 +1,5 @@
 import type { SessionData } from '@latchkey/contract';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/services/clock.ts';
@@ -49,6 +49,8 @@ export interface TestAppOptions {
    * do not spend most of their time hashing. password-hashing.test.ts keeps the real one.
    */
   hasher?: 'fast' | 'real';
+  /** Fastify's logger option (default: no logging), for tests about what the server logs. */
+  logger?: FastifyServerOptions['logger'];
 }
 
 /**
@@ -73,7 +75,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const store = options.store ?? (await openTestStore());
   const clock = options.clock ?? createTestClock();
   const hasher = options.hasher === 'real' ? undefined : fastTestHasher;
-  const { app, services } = await buildApp({ config, store, clock, hasher });
+  const { app, services } = await buildApp({
+    config,
+    store,
+    clock,
+    hasher,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
   await app.ready();
   return {
     app,
