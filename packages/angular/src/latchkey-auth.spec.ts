@@ -640,6 +640,56 @@ describe('LatchkeyAuth endSession', () => {
   });
 });
 
+describe('LatchkeyAuth endedElsewhere', () => {
+  it('is set when the server revokes the session in use, and cleared by the next login', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+    expect(auth.endedElsewhere()).toBe(false);
+
+    void auth.sessions();
+    http.expectOne('/auth/sessions').flush(...failure(401, 'token_revoked', MESSAGES.tokenRevoked));
+    await settle();
+
+    expect(auth.status()).toBe('signed-out');
+    expect(auth.endedElsewhere()).toBe(true);
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(tokenReply(NEW_TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    await login;
+    expect(auth.endedElsewhere()).toBe(false);
+  });
+
+  it('is set when a signed-in tab finds its refresh cookie refused', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+
+    const refreshed = auth.refresh();
+    await settle();
+    http.expectOne('/auth/refresh').flush(...failure(401, 'invalid_refresh_token'));
+    await refreshed;
+
+    expect(auth.endedElsewhere()).toBe(true);
+  });
+
+  it('stays false for a logout, and for a start-up without a session', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+    expect(auth.endedElsewhere()).toBe(false);
+
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(tokenReply(TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    await login;
+    const logout = auth.logout();
+    http.expectOne('/auth/logout').flush({ status: 'success', message: MESSAGES.loggedOut });
+    await logout;
+
+    expect(auth.endedElsewhere()).toBe(false);
+  });
+});
+
 describe('LatchkeyAuth across tabs', () => {
   it('a signed-out message from another tab clears the user', async () => {
     const { auth, otherTab } = setUp();

@@ -118,6 +118,7 @@ export class LatchkeyAuth {
 
   readonly #status = signal<LatchkeyStatus>('unknown');
   readonly #user = signal<UserData | null>(null);
+  readonly #endedElsewhere = signal(false);
   #accessToken: string | null = null;
   /** The current session's id, as the server marked it in the last session list. */
   #sessionId: string | null = null;
@@ -132,6 +133,12 @@ export class LatchkeyAuth {
   readonly status = this.#status.asReadonly();
   /** The signed-in user, or null. */
   readonly user = this.#user.asReadonly();
+  /**
+   * True when the server ended this tab's session while it was signed in (signed out from
+   * another device, a password change, a reused refresh token), until the next sign-in: a login
+   * page can say why the user is there. A logout in this browser does not set it.
+   */
+  readonly endedElsewhere = this.#endedElsewhere.asReadonly();
   /** True while a user is signed in. */
   readonly isSignedIn = computed(() => this.#status() === 'signed-in');
   /** True once the start-up check has settled to `signed-in` or `signed-out` (guards wait). */
@@ -285,7 +292,7 @@ export class LatchkeyAuth {
     const noteEnded = (token: string | null) => (error: unknown) => {
       const code = errorCodeOf(error);
       if ((code === 'token_revoked' || code === 'invalid_token') && token !== null) {
-        if (this.#accessToken === token) this.#endSession();
+        if (this.#accessToken === token) this.#endSession({ elsewhere: true });
       }
       return throwError(() => error);
     };
@@ -312,6 +319,7 @@ export class LatchkeyAuth {
       );
       this.#accessToken = body.auth_token;
       this.#sessionId = null;
+      this.#endedElsewhere.set(false);
       try {
         await this.#loadUser();
       } catch (error) {
@@ -352,6 +360,7 @@ export class LatchkeyAuth {
       // Only the server's verdict on the cookie ends the session; an outage or a rate limit
       // leaves the state as it is.
       if (isTransient(error)) return { kind: 'failed', error };
+      if (this.#status() === 'signed-in') this.#endedElsewhere.set(true);
       this.#clear();
       return { kind: 'ended' };
     }
@@ -405,7 +414,8 @@ export class LatchkeyAuth {
   }
 
   /** This session ended (logout, its own deletion, revocation): sign out every tab. */
-  #endSession(): void {
+  #endSession({ elsewhere = false } = {}): void {
+    if (elsewhere) this.#endedElsewhere.set(true);
     this.#clear();
     this.#crossTab.post({ type: 'signed-out' });
   }

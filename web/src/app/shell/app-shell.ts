@@ -12,21 +12,22 @@ const PROTECTED_PATHS = ['/status', '/sessions'];
   template: `
     <header class="topbar">
       <a class="brand" routerLink="/">Latchkey</a>
+      <!-- The header keeps its height in every state (styles.css: .topbar nav), so nothing
+           below it jumps when the start-up check settles. -->
       <nav aria-label="Account">
         @if (auth.user(); as user) {
           <span class="who" data-testid="signed-in-email">{{ user.email }}</span>
           <a routerLink="/sessions">Sessions</a>
           <button type="button" (click)="logOut()" [disabled]="loggingOut()">Log out</button>
+        } @else if (auth.status() === 'unknown') {
+          <span class="who" role="status" data-testid="auth-pending">Checking your session…</span>
+        } @else if (auth.status() === 'unavailable') {
+          <span class="who" role="status" data-testid="auth-unavailable">
+            Can’t reach the server; your session is kept. Retrying…
+          </span>
         }
       </nav>
     </header>
-    @if (auth.status() === 'unknown') {
-      <p class="notice" role="status" data-testid="auth-pending">Checking your session…</p>
-    } @else if (auth.status() === 'unavailable') {
-      <p class="notice" role="status" data-testid="auth-unavailable">
-        The server can’t be reached right now. Your session is kept; retrying…
-      </p>
-    }
     @if (logoutError(); as message) {
       <p class="error notice" role="alert">{{ message }}</p>
     }
