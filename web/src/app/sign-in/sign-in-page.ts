@@ -25,7 +25,7 @@ import { CredentialsForm } from '../shared/credentials-form';
       <p class="aside">
         New here?
         <a routerLink="/register" [queryParams]="returnUrl() ? { returnUrl: returnUrl() } : {}"
-          >Create an account</a
+          >Register</a
         >
       </p>
     </section>
