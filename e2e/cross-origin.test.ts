@@ -1,7 +1,9 @@
 /**
  * The same build served from another origin than the API: the app at http://localhost:<appPort>
  * (a tiny static server whose latchkey.json points at the API), the API at
- * http://localhost:<apiPort> with CORS_ORIGINS listing the app and COOKIE_SAMESITE=None.
+ * http://localhost:<apiPort> with CORS_ORIGINS listing the app, and the cookie at its default
+ * SameSite=Strict: SameSite is about sites, not origins, so None is not needed (and would let
+ * other sites' requests carry the cookie).
  * Chromium treats http://localhost as a secure context, so it keeps the `Secure` cookie.
  *
  * Why not the API at http://127.0.0.1:<apiPort>: localhost and 127.0.0.1 are different *sites*,
@@ -32,7 +34,7 @@ const appOrigin = `http://localhost:${appPort}`;
 const apiOrigin = (apiPort: number) => `http://localhost:${apiPort}`;
 
 const suite = useSuite({
-  env: { CORS_ORIGINS: appOrigin, COOKIE_SAMESITE: 'None' },
+  env: { CORS_ORIGINS: appOrigin },
   appUrl: () => appOrigin,
   setUp: async (apiPort) => {
     const app = await startStaticServer(WEB_DIR, appPort, apiOrigin(apiPort));
@@ -65,11 +67,12 @@ suite.test('the app works from another origin than the API', async (t) => {
     (c) => c.name === 'latchkey_refresh',
   );
   assert.ok(cookie !== undefined, 'the refresh cookie is kept for the API origin');
-  assert.equal(cookie.sameSite, 'None');
+  // The default SameSite=Strict: the two origins are one site, so the cookie is first-party.
+  assert.equal(cookie.sameSite, 'Strict');
   assert.equal(cookie.secure, true);
   assert.equal(cookie.httpOnly, true);
 
-  // The start-up refresh sends the cookie cross-site: a reload stays signed in.
+  // The start-up refresh sends the cookie cross-origin (same site): a reload stays signed in.
   await page.reload();
   await waitForPath(page, '/status');
   await waitSignedIn(page, email);

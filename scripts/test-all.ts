@@ -4,7 +4,8 @@
  * Steps: lint, format, the typechecks, the Angular unit tests and the production build, one per
  * core at a time (each printed whole when it ends), then the bundle budget; the server suite on
  * SQLite; the database suites again on throwaway PostgreSQL clusters (which fails, saying what to
- * install, where PostgreSQL is missing); the browser tests; a benchmark smoke run, alone. Test
+ * install, where PostgreSQL is missing); the browser tests; the example app (the packaged library
+ * in a fresh Angular app, built, served and driven); a benchmark smoke run, alone. Test
  * files run one per core too: each starts its own servers, databases and browser on free ports in
  * fresh directories. A test counts once; every other step counts as one test. A suite that runs no
  * test is a failure. The summary gives each step's wall time and the total. Exit code 1 when
@@ -14,7 +15,16 @@
  * inner loop. `npm test -- --only server` runs the named steps only (comma-separated prefixes).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_HINT, findChromium } from '../e2e/support/find-chromium.ts';
@@ -280,6 +290,66 @@ const browserTests = (name: string, files: string[], env: NodeJS.ProcessEnv): St
   },
 });
 
+const EXAMPLE_DIR = join(root, 'examples/angular-app');
+
+/**
+ * The example app as a user gets it: `npm run package`, the tarball installed into
+ * examples/angular-app (outside the workspaces), `ng build`, then e2e/example-app drives it under
+ * `ng serve`. The example's own packages are installed by `npm ci` only when its lock file changed
+ * (its sha256 is kept next to them, as .ci/run does; npm's cache makes even that quick and
+ * offline-friendly); the tarball is installed on top each time with `--no-save`, so the
+ * checked-in package.json and lock stay as `ng new` wrote them and a rebuilt tarball is always
+ * the one tested (npm would keep a file: tarball it already has when only its content changed).
+ */
+const exampleApp = (name: string): Step => ({
+  name,
+  run: async (write) => {
+    try {
+      write(`Chromium: ${findChromium()}\n`);
+    } catch (error) {
+      write(`${error instanceof Error ? error.message : CHROMIUM_HINT}\n`);
+      return FAIL;
+    }
+    const npmQuiet = ['--no-audit', '--no-fund', '--prefer-offline'];
+    const stamp = join(EXAMPLE_DIR, 'node_modules/.latchkey-lock.sha256');
+    const lockSha = createHash('sha256')
+      .update(readFileSync(join(EXAMPLE_DIR, 'package-lock.json')))
+      .digest('hex');
+    const fresh = existsSync(stamp) && readFileSync(stamp, 'utf8') === lockSha;
+    const commands: [string, string, string[], string][] = [
+      ['npm run package', process.execPath, ['scripts/package-angular.ts'], root],
+      ...(fresh
+        ? []
+        : [
+            ['npm ci', 'npm', ['ci', ...npmQuiet], EXAMPLE_DIR] as [
+              string,
+              string,
+              string[],
+              string,
+            ],
+          ]),
+      [
+        'npm install the tarball',
+        'npm',
+        ['install', ...npmQuiet, '--no-save', '../../dist/latchkey-angular.tgz'],
+        EXAMPLE_DIR,
+      ],
+      ['ng build', join(EXAMPLE_DIR, 'node_modules/.bin/ng'), ['build'], EXAMPLE_DIR],
+    ];
+    for (const [label, command, args, cwd] of commands) {
+      const startedAt = performance.now();
+      write(`\n--- ${label} ---\n`);
+      if ((await exec(command, args, write, { cwd })) !== 0) {
+        write(`${label} failed\n`);
+        return FAIL;
+      }
+      if (label === 'npm ci') writeFileSync(stamp, lockSha);
+      write(`(${label}: ${seconds(performance.now() - startedAt)})\n`);
+    }
+    return runTestFiles(['e2e/example-app/angular-app.test.ts'], 1, write, nodeTestFile());
+  },
+});
+
 /**
  * The slowest files of their suites, slowest first. They start first: started last, a slow file
  * runs alone at the end while the other core idles (token-expiry mostly waits for tokens to
@@ -394,6 +464,7 @@ const stages: Stage[] = [
   one(
     browserTests('e2e (Chromium)', testFiles('e2e'), { LATCHKEY_SCREENSHOT_DIR: SCREENSHOT_DIR }),
   ),
+  one(exampleApp('example app (tarball, ng build, ng serve, Chromium)')),
   // Benchmarks are not tests: this only proves the bench runs (a short status-vs-baseline load).
   // Alone, like every load run: it measures.
   one(nodeTests('bench smoke', ['bench/bench-smoke.test.ts'])),

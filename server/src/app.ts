@@ -14,6 +14,7 @@ import { registerIpRateLimit } from './http/ip-rate-limit.ts';
 import { acceptJsonBodiesOnly } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createOriginCheck } from './http/origin-check.ts';
+import { registerRefusedOriginWarning } from './http/refused-origin-warning.ts';
 import { publicRoutes } from './http/public-routes.ts';
 import { createDeviceCookie, createRefreshCookie } from './http/refresh-cookie.ts';
 import { createSecurityHeaderSets, securityHeaders } from './http/security-headers.ts';
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   registerErrorHandler(app);
   acceptJsonBodiesOnly(app);
   await app.register(securityHeaders, { sets: headerSets });
+  registerRefusedOriginWarning(app, config);
   await app.register(cors, {
     origin: (origin, callback) =>
       callback(null, origin !== undefined && config.corsOrigins.includes(origin)),

@@ -1,6 +1,7 @@
 import { DOCUMENT } from '@angular/common';
 import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { PLATFORM_ID } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import {
   type ActivatedRouteSnapshot,
@@ -14,22 +15,25 @@ import { authGuard, guestGuard, safeReturnUrl } from './auth-guard';
 import type { LatchkeyConfig } from './latchkey-config';
 import { latchkeyInterceptor } from './latchkey-interceptor';
 import { provideLatchkey } from './provide-latchkey';
-import { createFakeBrowser, settle } from './testing/fake-browser';
+import { type FakeTab, createFakeBrowser, settle } from './testing/fake-browser';
 import { failure, fakeAccessToken, statusReply, tokenReply } from './testing/server-replies';
 
 let http: HttpTestingController;
 
-function setUp(config: LatchkeyConfig = {}): void {
+function setUp(config: LatchkeyConfig = {}, platform = 'browser'): FakeTab {
+  const tab = createFakeBrowser().openTab();
   TestBed.configureTestingModule({
     providers: [
       provideRouter([]),
       provideHttpClient(withInterceptors([latchkeyInterceptor])),
       provideHttpClientTesting(),
       provideLatchkey(config),
-      { provide: DOCUMENT, useValue: createFakeBrowser().openTab().document },
+      { provide: DOCUMENT, useValue: tab.document },
+      { provide: PLATFORM_ID, useValue: platform },
     ],
   });
   http = TestBed.inject(HttpTestingController);
+  return tab;
 }
 
 /** Runs a guard for a navigation to `url`, as the router would. */
@@ -171,4 +175,53 @@ describe('safeReturnUrl', () => {
     expect(safeReturnUrl('/\\evil.example', '/status')).toBe('/status');
     expect(safeReturnUrl(null, '/status')).toBe('/status');
   });
+});
+
+describe('guards while the server is unavailable', () => {
+  afterEach(() => http.verify());
+
+  it('authGuard waits through the outage and lets the kept session through', async () => {
+    const tab = setUp();
+    const decision = runGuard(authGuard, '/status');
+    const progress = track(decision);
+    await settle();
+    http.expectOne('/auth/refresh').flush(...failure(503, 'service_unavailable'));
+    await settle();
+
+    expect(progress.settled()).toBe(false);
+    tab.clock.advance(1_000);
+    await settle();
+    http.expectOne('/auth/refresh').flush(tokenReply(fakeAccessToken({ sub: '7' })));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+
+    expect(destination(await decision)).toBe(true);
+  });
+
+  it('guestGuard waits through the outage too', async () => {
+    setUp();
+    const decision = runGuard(guestGuard, '/login');
+    const progress = track(decision);
+    await settle();
+    http.expectOne('/auth/refresh').error(new ProgressEvent('error'), { status: 0 });
+    await settle();
+
+    expect(progress.settled()).toBe(false);
+  });
+});
+
+describe('guards under server-side rendering', () => {
+  afterEach(() => http.verify());
+
+  for (const [name, guard, url] of [
+    ['authGuard', authGuard, '/status'],
+    ['guestGuard', guestGuard, '/login'],
+  ] as const) {
+    it(`${name} neither lets through nor redirects, and makes no request`, async () => {
+      setUp({}, 'server');
+
+      expect(destination(await runGuard(guard, url))).toBe(false);
+      http.expectNone('/auth/refresh');
+    });
+  }
 });

@@ -4,9 +4,11 @@ import { LatchkeyAuth } from './latchkey-auth';
 import { LATCHKEY_CONFIG } from './latchkey-config';
 
 /**
- * Lets signed-in users through; sends others to the login page with `returnUrl` set to where
- * they wanted to go. Waits for the start-up refresh first, so a reload never bounces a
- * signed-in user.
+ * Lets signed-in users through; sends others to the login page (`loginPath`, default `/login`)
+ * with `returnUrl` set to where they wanted to go. Waits for the start-up refresh first (also
+ * while the server is `unavailable`), so a reload never bounces a signed-in user. Under
+ * server-side rendering it neither lets through nor redirects: the state is unknown there, so
+ * the page renders its pending state and the browser decides.
  *
  * @example
  * ```ts
@@ -18,13 +20,15 @@ export const authGuard: CanActivateFn = async (_route, state) => {
   const router = inject(Router);
   const { loginPath } = inject(LATCHKEY_CONFIG);
   await auth.whenReady();
-  if (auth.isSignedIn()) return true;
+  if (auth.status() === 'signed-in') return true;
+  if (auth.status() !== 'signed-out') return false; // server-side rendering: undecided
   return router.createUrlTree([loginPath], { queryParams: { returnUrl: state.url } });
 };
 
 /**
- * Lets signed-out users through (login and register pages); sends signed-in users to the home
- * path. Waits for the start-up refresh first.
+ * Lets signed-out users through (login and register pages); sends signed-in users to
+ * `homePath` (default `/status`: set it to a route your app has). Waits for the start-up
+ * refresh first; under server-side rendering it neither lets through nor redirects.
  *
  * @example
  * ```ts
@@ -36,7 +40,9 @@ export const guestGuard: CanActivateFn = async () => {
   const router = inject(Router);
   const { homePath } = inject(LATCHKEY_CONFIG);
   await auth.whenReady();
-  return auth.isSignedIn() ? router.createUrlTree([homePath]) : true;
+  if (auth.status() === 'signed-out') return true;
+  if (auth.status() !== 'signed-in') return false; // server-side rendering: undecided
+  return router.createUrlTree([homePath]);
 };
 
 /**

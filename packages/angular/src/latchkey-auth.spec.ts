@@ -1,6 +1,10 @@
 import { DOCUMENT } from '@angular/common';
 import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import {
+  HttpTestingController,
+  type TestRequest,
+  provideHttpClientTesting,
+} from '@angular/common/http/testing';
 import { PLATFORM_ID } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { MESSAGES } from '@latchkey/contract';
@@ -107,38 +111,169 @@ describe('LatchkeyAuth start-up', () => {
     expect(auth.user()).toBeNull();
   });
 
-  it('signs out when the user lookup after the refresh fails', async () => {
+  it('signs out when the user lookup after the refresh is refused', async () => {
     const { auth } = setUp();
     await settle();
     http.expectOne('/auth/refresh').flush(tokenReply(TOKEN));
     await settle();
 
-    http.expectOne('/auth/status').flush(...failure(503, 'service_unavailable'));
+    http.expectOne('/auth/status').flush(...failure(401, 'token_revoked', MESSAGES.tokenRevoked));
     await auth.whenReady();
 
     expect(auth.status()).toBe('signed-out');
     expect(auth.user()).toBeNull();
   });
 
-  it('signs out when the server cannot be reached', async () => {
+  it('signs out when the refresh is refused for its origin (a 4xx is a verdict)', async () => {
     const { auth } = setUp();
     await settle();
 
-    http.expectOne('/auth/refresh').error(new ProgressEvent('error'));
+    http.expectOne('/auth/refresh').flush(...failure(403, 'origin_rejected'));
     await auth.whenReady();
 
     expect(auth.status()).toBe('signed-out');
   });
 
-  it('makes no request and starts signed out on a server', async () => {
+  it('makes no request and stays unknown on a server, ready at once', async () => {
     const { auth } = setUp({ platform: 'server' });
 
-    expect(auth.status()).toBe('signed-out');
+    expect(auth.status()).toBe('unknown');
     await auth.whenReady();
     await settle();
 
     http.expectNone('/auth/refresh');
+    expect(auth.status()).toBe('unknown');
+    expect(auth.isReady()).toBe(false);
     expect(auth.user()).toBeNull();
+  });
+});
+
+describe('LatchkeyAuth unavailable', () => {
+  /** Resolves true once `promise` has settled, false while it is still pending. */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void promise.then(() => (done = true));
+    await settle();
+    return done;
+  }
+
+  const outages: [string, (request: TestRequest) => void][] = [
+    ['cannot be reached', (r) => r.error(new ProgressEvent('error'), { status: 0 })],
+    ['answers 503', (r) => r.flush(...failure(503, 'service_unavailable'))],
+    [
+      'answers 502 without a Latchkey body',
+      (r) => r.flush('Bad gateway', { status: 502, statusText: 'Bad Gateway' }),
+    ],
+    ['answers 429', (r) => r.flush(...failure(429, 'rate_limited'))],
+  ];
+
+  for (const [what, answer] of outages) {
+    it(`keeps the session and waits when the server ${what} at start-up`, async () => {
+      const { auth, tab } = setUp();
+      await settle();
+
+      answer(http.expectOne('/auth/refresh'));
+      await settle();
+
+      expect(auth.status()).toBe('unavailable');
+      expect(auth.isReady()).toBe(false);
+      expect(auth.user()).toBeNull();
+      expect(await settled(auth.whenReady())).toBe(false);
+      expect(tab.clock.pending()).toEqual([1_000]);
+    });
+  }
+
+  it('retries with doubling delays, capped at 30 s, then settles signed in', async () => {
+    const { auth, tab } = setUp();
+    await settle();
+    const delays: number[] = [];
+    http.expectOne('/auth/refresh').flush(...failure(503, 'service_unavailable'));
+    await settle();
+    for (let i = 0; i < 6; i++) {
+      const [delay = -1] = tab.clock.pending();
+      delays.push(delay);
+      tab.clock.advance(delay - 1);
+      http.expectNone('/auth/refresh');
+      tab.clock.advance(1);
+      await settle();
+      http.expectOne('/auth/refresh').error(new ProgressEvent('error'), { status: 0 });
+      await settle();
+      expect(auth.status()).toBe('unavailable');
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000]);
+    expect(tab.clock.pending()).toEqual([30_000]);
+
+    tab.clock.advance(30_000);
+    await settle();
+    http.expectOne('/auth/refresh').flush(tokenReply(TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    await auth.whenReady();
+
+    expect(auth.status()).toBe('signed-in');
+    expect(auth.user()).toEqual(ALICE);
+    expect(tab.clock.pending()).toEqual([]);
+  });
+
+  it('waits at least as long as Retry-After asks', async () => {
+    const { tab } = setUp();
+    await settle();
+
+    http.expectOne('/auth/refresh').flush(failure(429, 'rate_limited')[0], {
+      status: 429,
+      statusText: 'Too Many Requests',
+      headers: { 'Retry-After': '7' },
+    });
+    await settle();
+
+    expect(tab.clock.pending()).toEqual([7_000]);
+  });
+
+  it('keeps the session when the user lookup after the refresh fails, and holds no token', async () => {
+    const { auth, tab } = setUp();
+    await settle();
+    http.expectOne('/auth/refresh').flush(tokenReply(TOKEN));
+    await settle();
+
+    http.expectOne('/auth/status').flush(...failure(503, 'service_unavailable'));
+    await settle();
+
+    expect(auth.status()).toBe('unavailable');
+    void auth.sessions();
+    expect(http.expectOne('/auth/sessions').request.headers.has('Authorization')).toBe(false);
+    expect(tab.clock.pending()).toEqual([1_000]);
+  });
+
+  it('settles signed out when a retry finds the session ended', async () => {
+    const { auth, tab } = setUp();
+    await settle();
+    http.expectOne('/auth/refresh').flush(...failure(503, 'service_unavailable'));
+    await settle();
+
+    tab.clock.advance(1_000);
+    await settle();
+    http.expectOne('/auth/refresh').flush(...failure(401, 'invalid_refresh_token'));
+    await auth.whenReady();
+
+    expect(auth.status()).toBe('signed-out');
+    expect(tab.clock.pending()).toEqual([]);
+  });
+
+  it('a login while unavailable settles the state and stops the retries', async () => {
+    const { auth, tab } = setUp();
+    await settle();
+    http.expectOne('/auth/refresh').error(new ProgressEvent('error'), { status: 0 });
+    await settle();
+
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(tokenReply(TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+
+    expect(await login).toEqual({ ok: true, value: undefined });
+    await auth.whenReady();
+    expect(auth.status()).toBe('signed-in');
+    expect(tab.clock.pending()).toEqual([]);
   });
 });
 
@@ -250,6 +385,55 @@ describe('LatchkeyAuth login and register', () => {
   });
 });
 
+describe('LatchkeyAuth half a sign-in', () => {
+  for (const [what, status, code] of [
+    ['fails', 503, 'service_unavailable'],
+    ['is refused', 401, 'token_revoked'],
+  ] as const) {
+    it(`a login whose user lookup ${what} leaves no token in memory`, async () => {
+      const { auth } = setUp();
+      await finishStartUp('signed-out');
+
+      const login = auth.login('alice@example.com', 'correct horse battery');
+      http.expectOne('/auth/login').flush(tokenReply(TOKEN));
+      await settle();
+      http.expectOne('/auth/status').flush(...failure(status, code));
+
+      expect(await login).toMatchObject({ ok: false, code });
+      expect(auth.status()).toBe('signed-out');
+      expect(auth.user()).toBeNull();
+      void auth.sessions();
+      expect(http.expectOne('/auth/sessions').request.headers.has('Authorization')).toBe(false);
+    });
+  }
+
+  it('reports a 5xx without a Latchkey body as server_error, not network_error', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http
+      .expectOne('/auth/login')
+      .flush('<h1>Bad gateway</h1>', { status: 502, statusText: 'Bad Gateway' });
+
+    expect(await login).toMatchObject({ ok: false, code: 'server_error' });
+  });
+
+  it('carries Retry-After of a throttled login', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+
+    const login = auth.login('alice@example.com', 'wrong password');
+    http.expectOne('/auth/login').flush(failure(429, 'rate_limited', 'Too many attempts.')[0], {
+      status: 429,
+      statusText: 'Too Many Requests',
+      headers: { 'Retry-After': '120' },
+    });
+
+    expect(await login).toMatchObject({ ok: false, code: 'rate_limited', retryAfterSeconds: 120 });
+  });
+});
+
 describe('LatchkeyAuth logout', () => {
   it('posts to /auth/logout with the bearer token and signs out', async () => {
     const { auth } = setUp();
@@ -266,27 +450,48 @@ describe('LatchkeyAuth logout', () => {
     expect(auth.user()).toBeNull();
   });
 
-  it('clears the user even when the server fails', async () => {
+  it('says so and stays signed in when the server fails', async () => {
     const { auth } = setUp();
     await finishStartUp('signed-in');
 
     const done = auth.logout();
     http.expectOne('/auth/logout').flush(...failure(500, 'internal_error'));
-    await done;
 
-    expect(auth.status()).toBe('signed-out');
-    expect(auth.user()).toBeNull();
+    expect(await done).toMatchObject({ ok: false, code: 'internal_error' });
+    expect(auth.status()).toBe('signed-in');
+    expect(auth.user()).toEqual(ALICE);
   });
 
-  it('clears the user even when the server cannot be reached', async () => {
+  it('says so and stays signed in when the server cannot be reached', async () => {
+    const { auth, otherTab } = setUp();
+    await finishStartUp('signed-in');
+    const heard: CrossTabMessage[] = [];
+    createCrossTab(otherTab.window).listen((message) => heard.push(message));
+
+    const done = auth.logout();
+    http.expectOne('/auth/logout').error(new ProgressEvent('error'), { status: 0 });
+    const result = await done;
+    await settle();
+
+    expect(result).toMatchObject({ ok: false, code: 'network_error' });
+    expect(result.ok === false && result.message).toMatch(/still signed in/);
+    expect(auth.user()).toEqual(ALICE);
+    expect(heard).toEqual([]);
+    void auth.sessions();
+    expect(http.expectOne('/auth/sessions').request.headers.get('Authorization')).toBe(
+      `Bearer ${TOKEN}`,
+    );
+  });
+
+  it('signs out when the server says the session is already gone (401)', async () => {
     const { auth } = setUp();
     await finishStartUp('signed-in');
 
     const done = auth.logout();
-    http.expectOne('/auth/logout').error(new ProgressEvent('error'));
-    await done;
+    http.expectOne('/auth/logout').flush(...failure(401, 'token_revoked', MESSAGES.tokenRevoked));
 
-    expect(auth.user()).toBeNull();
+    expect(await done).toEqual({ ok: true, value: undefined });
+    expect(auth.status()).toBe('signed-out');
   });
 
   it('stops sending the old token afterwards', async () => {
@@ -363,14 +568,37 @@ describe('LatchkeyAuth token storage', () => {
 });
 
 describe('LatchkeyAuth endSession', () => {
-  it('ending the current session signs out', async () => {
-    const { auth } = setUp();
-    await finishStartUp('signed-in');
+  const SESSIONS = (current: string) => ({
+    status: 'success',
+    data: ['session-1', 'session-2'].map((id) => ({
+      id,
+      created_at: '2026-01-02T03:04:05.000Z',
+      last_used_at: '2026-01-02T03:04:05.000Z',
+      expires_at: '2026-01-16T03:04:05.000Z',
+      user_agent: null,
+      ip: null,
+      current: id === current,
+    })),
+  });
 
-    const result = auth.endSession('session-1');
+  /** Signed in, with the session list seen (the server marks which one is current). */
+  async function signedInWithList(current: string) {
+    const setup = setUp();
+    await finishStartUp('signed-in');
+    const list = setup.auth.sessions();
+    http.expectOne('/auth/sessions').flush(SESSIONS(current));
+    await list;
+    return setup;
+  }
+
+  it('ending the session the server marked current signs out', async () => {
+    // The token's own claims say session-1; the server's word (session-2) is what counts.
+    const { auth } = await signedInWithList('session-2');
+
+    const result = auth.endSession('session-2');
     http
-      .expectOne({ method: 'DELETE', url: '/auth/sessions/session-1' })
-      .flush({ status: 'success' });
+      .expectOne({ method: 'DELETE', url: '/auth/sessions/session-2' })
+      .flush({ status: 'success', message: MESSAGES.sessionEnded });
 
     expect(await result).toEqual({ ok: true, value: undefined });
     expect(auth.status()).toBe('signed-out');
@@ -378,8 +606,7 @@ describe('LatchkeyAuth endSession', () => {
   });
 
   it('ending another session keeps this tab signed in', async () => {
-    const { auth } = setUp();
-    await finishStartUp('signed-in');
+    const { auth } = await signedInWithList('session-1');
 
     const result = auth.endSession('session-2');
     http.expectOne('/auth/sessions/session-2').flush({ status: 'success' });
@@ -389,15 +616,77 @@ describe('LatchkeyAuth endSession', () => {
     expect(auth.user()).toEqual(ALICE);
   });
 
-  it('ending an unknown session reports not_found and keeps this tab signed in', async () => {
+  it('without a list seen, asks the server whether this session survived', async () => {
     const { auth } = setUp();
     await finishStartUp('signed-in');
+
+    const result = auth.endSession('session-1');
+    http.expectOne('/auth/sessions/session-1').flush({ status: 'success' });
+    await settle();
+    http.expectOne('/auth/status').flush(...failure(401, 'token_revoked', MESSAGES.tokenRevoked));
+
+    expect(await result).toEqual({ ok: true, value: undefined });
+    expect(auth.status()).toBe('signed-out');
+  });
+
+  it('ending an unknown session reports not_found and keeps this tab signed in', async () => {
+    const { auth } = await signedInWithList('session-1');
 
     const result = auth.endSession('session-1x');
     http.expectOne('/auth/sessions/session-1x').flush(...failure(404, 'not_found', 'Not found.'));
 
     expect(await result).toMatchObject({ ok: false, code: 'not_found' });
     expect(auth.isSignedIn()).toBe(true);
+  });
+});
+
+describe('LatchkeyAuth endedElsewhere', () => {
+  it('is set when the server revokes the session in use, and cleared by the next login', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+    expect(auth.endedElsewhere()).toBe(false);
+
+    void auth.sessions();
+    http.expectOne('/auth/sessions').flush(...failure(401, 'token_revoked', MESSAGES.tokenRevoked));
+    await settle();
+
+    expect(auth.status()).toBe('signed-out');
+    expect(auth.endedElsewhere()).toBe(true);
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(tokenReply(NEW_TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    await login;
+    expect(auth.endedElsewhere()).toBe(false);
+  });
+
+  it('is set when a signed-in tab finds its refresh cookie refused', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+
+    const refreshed = auth.refresh();
+    await settle();
+    http.expectOne('/auth/refresh').flush(...failure(401, 'invalid_refresh_token'));
+    await refreshed;
+
+    expect(auth.endedElsewhere()).toBe(true);
+  });
+
+  it('stays false for a logout, and for a start-up without a session', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+    expect(auth.endedElsewhere()).toBe(false);
+
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(tokenReply(TOKEN));
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    await login;
+    const logout = auth.logout();
+    http.expectOne('/auth/logout').flush({ status: 'success', message: MESSAGES.loggedOut });
+    await logout;
+
+    expect(auth.endedElsewhere()).toBe(false);
   });
 });
 

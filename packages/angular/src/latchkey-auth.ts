@@ -1,5 +1,13 @@
 import { DOCUMENT, isPlatformBrowser } from '@angular/common';
-import { HttpClient } from '@angular/common/http';
+import {
+  HttpClient,
+  HttpContext,
+  HttpContextToken,
+  HttpErrorResponse,
+  type HttpEvent,
+  type HttpHandlerFn,
+  type HttpRequest,
+} from '@angular/common/http';
 import { DestroyRef, Injectable, PLATFORM_ID, computed, inject, signal } from '@angular/core';
 import type {
   MessageBody,
@@ -9,21 +17,69 @@ import type {
   TokenBody,
   UserData,
 } from '@latchkey/contract';
-import { firstValueFrom } from 'rxjs';
+import { type Observable, catchError, firstValueFrom, from, switchMap, throwError } from 'rxjs';
+import { createApiBase } from './api-base';
 import { type CrossTabGlobals, createCrossTab } from './cross-tab';
 import { LATCHKEY_CONFIG } from './latchkey-config';
-import { type LatchkeyResult, errorCodeOf, failureFrom } from './latchkey-result';
+import {
+  CLIENT_MESSAGES,
+  type LatchkeyResult,
+  errorCodeOf,
+  failureFrom,
+  isTransient,
+  retryAfterSecondsOf,
+} from './latchkey-result';
 
 /**
- * Where the auth state stands: `unknown` until the start-up refresh settles, then `signed-in` or
- * `signed-out`.
+ * Where the auth state stands:
+ * - `unknown`: the start-up refresh has not settled yet (and, under server-side rendering, it
+ *   never does: only the browser knows the session);
+ * - `signed-in`: a user is signed in ({@link LatchkeyAuth.user} is set);
+ * - `signed-out`: nobody is signed in;
+ * - `unavailable`: the server could not be reached, or answered 5xx or 429, at start-up. The
+ *   session is kept (the refresh cookie is untouched) and the check is retried with back-off;
+ *   guards wait until it settles instead of signing the user out.
  *
  * @example
  * ```ts
- * if (auth.status() === 'unknown') showSpinner();
+ * if (auth.status() === 'unavailable') showBanner('Reconnecting…');
  * ```
  */
-export type LatchkeyStatus = 'unknown' | 'signed-in' | 'signed-out';
+export type LatchkeyStatus = 'unknown' | 'signed-in' | 'signed-out' | 'unavailable';
+
+/** What a timer needs: a page's `window`, or a test's fake. */
+interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/**
+ * Tags the refresh request: it must carry no bearer token (the cookie is its credential) and a
+ * 401 answer to it is final, never itself recovered by another refresh.
+ */
+const REFRESH_REQUEST = new HttpContextToken<boolean>(() => false);
+
+/**
+ * Start-up retry delays while the server is unavailable: doubling from 1 s, at most 30 s (or
+ * longer when the server's Retry-After asks for it). Exponential back-off keeps a recovering
+ * server from being hammered by every open tab at once (RFC 9110 section 10.2.3 for
+ * Retry-After).
+ */
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
+
+/** How a refresh ended: a new token, a session the server refused, or no verdict at all. */
+type RefreshOutcome = { kind: 'renewed' } | { kind: 'ended' } | { kind: 'failed'; error: unknown };
+
+/**
+ * The interceptor's way in: sends `request` through the one 401 policy of `auth`. Not exported
+ * from the public entry, so the policy's parts stay private to {@link LatchkeyAuth}.
+ */
+export let sendThroughLatchkey: (
+  auth: LatchkeyAuth,
+  request: HttpRequest<unknown>,
+  next: HttpHandlerFn,
+) => Observable<HttpEvent<unknown>>;
 
 /**
  * The signed-in user and every auth action, as signals and promises. Provided by
@@ -45,42 +101,78 @@ export type LatchkeyStatus = 'unknown' | 'signed-in' | 'signed-out';
  */
 @Injectable()
 export class LatchkeyAuth {
+  static {
+    sendThroughLatchkey = (auth, request, next) => auth.#send(request, next);
+  }
+
   readonly #http = inject(HttpClient);
-  readonly #config = inject(LATCHKEY_CONFIG);
   readonly #browser = isPlatformBrowser(inject(PLATFORM_ID));
-  readonly #document = inject(DOCUMENT);
-  readonly #crossTab = createCrossTab(
-    this.#browser
-      ? ((this.#document.defaultView as CrossTabGlobals | null) ?? undefined)
-      : undefined,
+  readonly #window = this.#browser ? (inject(DOCUMENT).defaultView ?? undefined) : undefined;
+  // Resolved once: request URLs are compared with it, the configuration is not re-read.
+  readonly #api = createApiBase(
+    inject(LATCHKEY_CONFIG).apiUrl,
+    this.#browser ? inject(DOCUMENT).baseURI : undefined,
   );
+  readonly #crossTab = createCrossTab(this.#window as CrossTabGlobals | undefined);
+  readonly #timers = this.#window as Timers | undefined;
 
-  readonly #status = signal<LatchkeyStatus>(this.#browser ? 'unknown' : 'signed-out');
+  readonly #status = signal<LatchkeyStatus>('unknown');
   readonly #user = signal<UserData | null>(null);
+  readonly #endedElsewhere = signal(false);
   #accessToken: string | null = null;
-  #refreshing: Promise<boolean> | null = null;
-  #ready: Promise<void>;
+  /** The current session's id, as the server marked it in the last session list. */
+  #sessionId: string | null = null;
+  #refreshing: Promise<RefreshOutcome> | null = null;
+  #retryTimer: unknown = undefined;
+  #retryMs = FIRST_RETRY_MS;
+  #destroyed = false;
+  readonly #ready: Promise<void>;
+  #markReady: () => void = () => undefined;
 
-  /** `unknown` until the start-up refresh settles, then `signed-in` or `signed-out`. */
+  /** See {@link LatchkeyStatus}. */
   readonly status = this.#status.asReadonly();
   /** The signed-in user, or null. */
   readonly user = this.#user.asReadonly();
+  /**
+   * True when the server ended this tab's session while it was signed in (signed out from
+   * another device, a password change, a reused refresh token), until the next sign-in: a login
+   * page can say why the user is there. A logout in this browser does not set it.
+   */
+  readonly endedElsewhere = this.#endedElsewhere.asReadonly();
   /** True while a user is signed in. */
   readonly isSignedIn = computed(() => this.#status() === 'signed-in');
-  /** True once the start-up refresh has settled (guards wait for it). */
-  readonly isReady = computed(() => this.#status() !== 'unknown');
+  /** True once the start-up check has settled to `signed-in` or `signed-out` (guards wait). */
+  readonly isReady = computed(() => {
+    const status = this.#status();
+    return status === 'signed-in' || status === 'signed-out';
+  });
 
   constructor() {
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+    if (!this.#browser) {
+      // Under server-side rendering the session is the browser's business: no refresh here
+      // (it would rotate the user's refresh token on the server), the state stays `unknown`.
+      this.#markReady();
+      return;
+    }
     // Deferred so the first request runs after construction (the interceptor injects this).
-    this.#ready = this.#browser ? Promise.resolve().then(() => this.#startUp()) : Promise.resolve();
+    void Promise.resolve().then(() => this.#restore());
     const stop = this.#crossTab.listen((message) => {
       if (message.type === 'signed-out') this.#clear();
       else if (!this.isSignedIn()) void this.#restore();
     });
-    inject(DestroyRef).onDestroy(stop);
+    inject(DestroyRef).onDestroy(() => {
+      this.#destroyed = true;
+      this.#cancelRetry();
+      stop();
+    });
   }
 
-  /** Resolves once the start-up refresh has settled. */
+  /**
+   * Resolves once the start-up check has settled to `signed-in` or `signed-out`; while the
+   * server is `unavailable` it keeps waiting. On a server (SSR) it resolves at once, the state
+   * still `unknown`.
+   */
   whenReady(): Promise<void> {
     return this.#ready;
   }
@@ -95,22 +187,29 @@ export class LatchkeyAuth {
     return this.#signIn('register', email, password);
   }
 
-  /** Ends this session on the server and signs out every tab. Never fails locally. */
-  async logout(): Promise<void> {
+  /**
+   * Ends this session on the server, then signs out every tab. When the server cannot be
+   * reached or fails, nothing changes (the session and its cookie live on, so pretending to be
+   * signed out would leave a live session behind) and the result says so.
+   */
+  async logout(): Promise<LatchkeyResult> {
     try {
-      await firstValueFrom(this.#http.post<MessageBody>(this.#url('/auth/logout'), {}));
-    } catch {
-      // Signed out locally whatever the server said: the session is unusable from here.
+      await firstValueFrom(this.#http.post<MessageBody>(this.#api.url('/auth/logout'), {}));
+    } catch (error) {
+      // A 401 means the server holds no live session for this tab: signed out already.
+      if (!(error instanceof HttpErrorResponse) || error.status !== 401) {
+        return { ...failureFrom(error), message: CLIENT_MESSAGES.logoutFailed };
+      }
     }
-    this.#clear();
-    this.#crossTab.post({ type: 'signed-out' });
+    this.#endSession();
+    return { ok: true, value: undefined };
   }
 
   /** Changes the password; every other session of the user ends. */
   async changePassword(currentPassword: string, newPassword: string): Promise<LatchkeyResult> {
     return this.#call(async () => {
       await firstValueFrom(
-        this.#http.post<MessageBody>(this.#url('/auth/password'), {
+        this.#http.post<MessageBody>(this.#api.url('/auth/password'), {
           current_password: currentPassword,
           new_password: newPassword,
         }),
@@ -121,39 +220,49 @@ export class LatchkeyAuth {
   /** The user's live sessions, the current one marked `current`. */
   sessions(): Promise<LatchkeyResult<SessionData[]>> {
     return this.#call(async () => {
-      const body = await firstValueFrom(this.#http.get<SessionsBody>(this.#url('/auth/sessions')));
+      const body = await firstValueFrom(
+        this.#http.get<SessionsBody>(this.#api.url('/auth/sessions')),
+      );
+      this.#sessionId = body.data.find((session) => session.current)?.id ?? null;
       return body.data;
     });
   }
 
-  /** Ends one session at once; ending the current one is a logout (every tab signs out). */
+  /**
+   * Ends one session at once; ending the current one is a logout (every tab signs out). Which
+   * one is current is the server's word (the `current` flag of {@link sessions}); without a
+   * list seen yet, the server is asked afterwards whether this session still lives.
+   */
   async endSession(id: string): Promise<LatchkeyResult> {
-    const isCurrent = id === this.#sessionId();
     const result = await this.#call(async () => {
       await firstValueFrom(
-        this.#http.delete<MessageBody>(this.#url(`/auth/sessions/${encodeURIComponent(id)}`)),
+        this.#http.delete<MessageBody>(this.#api.url(`/auth/sessions/${encodeURIComponent(id)}`)),
       );
     });
-    if (result.ok && isCurrent) {
-      this.#clear();
-      this.#crossTab.post({ type: 'signed-out' });
-    }
+    if (!result.ok) return result;
+    if (this.#sessionId === id) this.#endSession();
+    else if (this.#sessionId === null) await this.#loadUser().catch(() => undefined);
     return result;
   }
 
   /** Ends every session of the user but this one. */
   endOtherSessions(): Promise<LatchkeyResult> {
     return this.#call(async () => {
-      await firstValueFrom(this.#http.delete<MessageBody>(this.#url('/auth/sessions')));
+      await firstValueFrom(this.#http.delete<MessageBody>(this.#api.url('/auth/sessions')));
     });
   }
 
   /**
    * Gets a new access token with the refresh cookie. Calls made at once share one request, and
    * tabs take turns (Web Locks), so several tabs never present the same cookie twice. False when
-   * the session has ended (the state is then signed out).
+   * no token came back: the session has ended (the state is then signed out) or the server could
+   * not give a verdict (the state is left as it is).
    */
-  refresh(): Promise<boolean> {
+  async refresh(): Promise<boolean> {
+    return (await this.#sharedRefresh()).kind === 'renewed';
+  }
+
+  #sharedRefresh(): Promise<RefreshOutcome> {
     this.#refreshing ??= this.#crossTab
       .withRefreshLock(() => this.#refreshNow())
       .finally(() => (this.#refreshing = null));
@@ -161,67 +270,70 @@ export class LatchkeyAuth {
   }
 
   /**
-   * The access token for a request to `url`, or null. Only requests to the API origin get it.
-   *
-   * @internal used by the interceptor
+   * The one 401 policy, for every request the app sends to the API:
+   * - only API URLs get the bearer token and cookies (`withCredentials`);
+   * - the refresh request (tagged {@link REFRESH_REQUEST}) gets cookies only and is never
+   *   recovered;
+   * - 401 `token_expired`: refresh once (shared with parallel requests, or skipped when the
+   *   token was renewed while this request was out) and retry once;
+   * - 401 `token_revoked` or `invalid_token` for the token still in use: the session ended
+   *   elsewhere, so every tab signs out. A late answer for a replaced token changes nothing.
    */
-  accessTokenFor(url: string): string | null {
-    return this.#accessToken !== null && this.isApiUrl(url) ? this.#accessToken : null;
-  }
+  #send(request: HttpRequest<unknown>, next: HttpHandlerFn): Observable<HttpEvent<unknown>> {
+    if (!this.#api.covers(request.url)) return next(request);
+    const withToken = (token: string | null) =>
+      request.clone({
+        withCredentials: true,
+        ...(token === null ? {} : { setHeaders: { Authorization: `Bearer ${token}` } }),
+      });
+    if (request.context.get(REFRESH_REQUEST)) return next(withToken(null));
 
-  /**
-   * True when `url` is a Latchkey API URL (the configured origin, under `/auth`).
-   *
-   * @internal used by the interceptor
-   */
-  isApiUrl(url: string): boolean {
-    const base = this.#browser ? this.#document.baseURI : undefined;
-    let target: URL;
-    let api: URL;
-    try {
-      target = new URL(url, base ?? 'http://localhost/');
-      api = new URL(`${this.#config.apiUrl}/auth/`, base ?? 'http://localhost/');
-    } catch {
-      return false;
-    }
-    return target.origin === api.origin && target.pathname.startsWith(api.pathname);
-  }
-
-  /**
-   * Records that the server refused the session (revoked or invalid token).
-   *
-   * @internal used by the interceptor
-   */
-  handleSessionEnded(): void {
-    this.#clear();
-  }
-
-  /** The `sid` claim of the current access token (read, not verified: the server verifies). */
-  #sessionId(): string | undefined {
-    const payload = this.#accessToken?.split('.')[1];
-    if (payload === undefined) return undefined;
-    try {
-      const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-      const sid = (JSON.parse(json) as { sid?: unknown }).sid;
-      return typeof sid === 'string' ? sid : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  #url(path: string): string {
-    return `${this.#config.apiUrl}${path}`;
+    const sent = this.#accessToken;
+    const noteEnded = (token: string | null) => (error: unknown) => {
+      const code = errorCodeOf(error);
+      if ((code === 'token_revoked' || code === 'invalid_token') && token !== null) {
+        if (this.#accessToken === token) this.#endSession({ elsewhere: true });
+      }
+      return throwError(() => error);
+    };
+    return next(withToken(sent)).pipe(
+      catchError((error: unknown) => {
+        if (errorCodeOf(error) !== 'token_expired') return noteEnded(sent)(error);
+        const renewed = this.#accessToken !== null && this.#accessToken !== sent;
+        const ready = renewed ? Promise.resolve(true) : this.refresh();
+        return from(ready).pipe(
+          switchMap((refreshed) => {
+            const token = this.#accessToken;
+            if (!refreshed || token === null) return throwError(() => error);
+            return next(withToken(token)).pipe(catchError(noteEnded(token)));
+          }),
+        );
+      }),
+    );
   }
 
   async #signIn(kind: 'login' | 'register', email: string, password: string) {
     const result = await this.#call(async () => {
       const body = await firstValueFrom(
-        this.#http.post<TokenBody>(this.#url(`/auth/${kind}`), { email, password }),
+        this.#http.post<TokenBody>(this.#api.url(`/auth/${kind}`), { email, password }),
       );
       this.#accessToken = body.auth_token;
-      await this.#loadUser();
+      this.#sessionId = null;
+      this.#endedElsewhere.set(false);
+      try {
+        await this.#loadUser();
+      } catch (error) {
+        // Half a sign-in is none: no token may stay in memory without the user it belongs to.
+        this.#accessToken = null;
+        throw error;
+      }
     });
-    if (result.ok) this.#crossTab.post({ type: 'signed-in' });
+    if (result.ok) {
+      this.#cancelRetry();
+      this.#retryMs = FIRST_RETRY_MS;
+      this.#markReady();
+      this.#crossTab.post({ type: 'signed-in' });
+    }
     return result;
   }
 
@@ -233,41 +345,89 @@ export class LatchkeyAuth {
     }
   }
 
-  async #refreshNow(): Promise<boolean> {
+  async #refreshNow(): Promise<RefreshOutcome> {
     try {
-      const body = await firstValueFrom(this.#http.post<TokenBody>(this.#url('/auth/refresh'), {}));
+      const body = await firstValueFrom(
+        this.#http.post<TokenBody>(
+          this.#api.url('/auth/refresh'),
+          {},
+          { context: new HttpContext().set(REFRESH_REQUEST, true) },
+        ),
+      );
       this.#accessToken = body.auth_token;
-      return true;
+      return { kind: 'renewed' };
     } catch (error) {
-      // Only an ended session signs out; a rate limit or an outage leaves the state as it is.
-      if (errorCodeOf(error) === 'invalid_refresh_token') this.#clear();
-      return false;
+      // Only the server's verdict on the cookie ends the session; an outage or a rate limit
+      // leaves the state as it is.
+      if (isTransient(error)) return { kind: 'failed', error };
+      if (this.#status() === 'signed-in') this.#endedElsewhere.set(true);
+      this.#clear();
+      return { kind: 'ended' };
     }
   }
 
   async #loadUser(): Promise<void> {
-    const body = await firstValueFrom(this.#http.get<StatusBody>(this.#url('/auth/status')));
+    const body = await firstValueFrom(this.#http.get<StatusBody>(this.#api.url('/auth/status')));
     this.#user.set(body.data);
     this.#status.set('signed-in');
   }
 
-  /** Refresh, then load the user: the start-up check and a sign-in seen in another tab. */
+  /**
+   * Refresh, then load the user: the start-up check, its retries, and a sign-in seen in another
+   * tab. A transient failure keeps the session and tries again later.
+   */
   async #restore(): Promise<void> {
+    this.#cancelRetry();
+    const refreshed = await this.#sharedRefresh();
+    if (refreshed.kind === 'ended') return; // signed out, and so ready
+    if (refreshed.kind === 'failed') return this.#unavailable(refreshed.error);
     try {
-      if ((await this.refresh()) && this.#accessToken !== null) await this.#loadUser();
-      else this.#clear();
-    } catch {
+      await this.#loadUser();
+      this.#retryMs = FIRST_RETRY_MS;
+      this.#markReady();
+    } catch (error) {
+      this.#accessToken = null;
+      if (isTransient(error)) return this.#unavailable(error);
       this.#clear();
     }
   }
 
-  async #startUp(): Promise<void> {
-    await this.#restore();
+  /** The server gave no verdict: keep the session, say so, and look again after a while. */
+  #unavailable(error: unknown): void {
+    // A signed-in tab stays signed in; only a tab that does not know yet waits for the server.
+    if (this.#status() === 'signed-in' || this.#destroyed) return;
+    this.#status.set('unavailable');
+    if (this.#timers === undefined) return;
+    const asked = error instanceof HttpErrorResponse ? retryAfterSecondsOf(error) : undefined;
+    const delay = Math.max(this.#retryMs, (asked ?? 0) * 1_000);
+    this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+    this.#retryTimer = this.#timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#restore();
+    }, delay);
   }
 
+  #cancelRetry(): void {
+    if (this.#retryTimer === undefined) return;
+    this.#timers?.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  /** This session ended (logout, its own deletion, revocation): sign out every tab. */
+  #endSession({ elsewhere = false } = {}): void {
+    if (elsewhere) this.#endedElsewhere.set(true);
+    this.#clear();
+    this.#crossTab.post({ type: 'signed-out' });
+  }
+
+  /** Signed out here (a settled state: guards stop waiting). */
   #clear(): void {
+    this.#cancelRetry();
+    this.#retryMs = FIRST_RETRY_MS;
     this.#accessToken = null;
+    this.#sessionId = null;
     this.#user.set(null);
     this.#status.set('signed-out');
+    this.#markReady();
   }
 }

@@ -266,6 +266,48 @@ describe('latchkeyInterceptor on an expired token', () => {
   });
 });
 
+describe('latchkeyInterceptor and the refresh request', () => {
+  it('sends the refresh with cookies but no bearer token, even while one is held', async () => {
+    const auth = await signedIn();
+
+    const refreshed = auth.refresh();
+    await settle();
+    const refresh = http.expectOne({ method: 'POST', url: '/auth/refresh' });
+
+    expect(bearerOf(refresh)).toBeNull();
+    expect(refresh.request.withCredentials).toBe(true);
+    refresh.flush(tokenReply(NEW_TOKEN));
+    expect(await refreshed).toBe(true);
+  });
+
+  it('never recovers a 401 of the refresh itself', async () => {
+    const auth = await signedIn();
+
+    const refreshed = auth.refresh();
+    await settle();
+    // Whatever the refresh answers, it is final: no second refresh, no retry.
+    http.expectOne('/auth/refresh').flush(...failure(401, 'token_expired'));
+    await settle();
+
+    expect(await refreshed).toBe(false);
+    http.expectNone('/auth/refresh');
+    expect(auth.status()).toBe('signed-out');
+  });
+
+  it('tags the refresh by context, not URL: the app POST to /auth/refresh is ordinary', async () => {
+    await signedIn();
+
+    void TestBed.inject(HttpClient)
+      .post('/auth/refresh', {})
+      .subscribe({ error: () => undefined });
+    const request = http.expectOne('/auth/refresh');
+
+    // Sent by the app, not by the library: it is an ordinary API request with the token.
+    expect(bearerOf(request)).toBe(`Bearer ${TOKEN}`);
+    request.flush(tokenReply(NEW_TOKEN));
+  });
+});
+
 describe('latchkeyInterceptor on other failures', () => {
   it('signs out on token_revoked without refreshing', async () => {
     const auth = await signedIn();

@@ -13,7 +13,7 @@ import { AuthError } from '../errors.ts';
  *    it on POST), so it cannot be a cross-site forgery and is let through; curl users need nothing.
  */
 export function createOriginCheck(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins);
+  const isServed = createServedOrigins(allowedOrigins);
   return function assertCookieRequestAllowed(request: FastifyRequest): void {
     const contentType = request.headers['content-type'];
     if (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType)) {
@@ -21,14 +21,25 @@ export function createOriginCheck(allowedOrigins: readonly string[]) {
     }
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    if (allowed.has(origin)) return;
+    if (!isServed(origin, request.host)) throw new AuthError('origin_rejected');
+  };
+}
+
+/**
+ * The one rule for which browser origins this server serves: the origin whose host is the
+ * request's Host (same origin, also behind a dev-server proxy that keeps Host), and the listed
+ * ones (PUBLIC_URL's origin, CORS_ORIGINS). Other origins get no CORS headers, and their
+ * cookie-authenticated requests answer 403 origin_rejected.
+ */
+export function createServedOrigins(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return function isServedOrigin(origin: string, host: string): boolean {
+    if (allowed.has(origin)) return true;
     try {
       const url = new URL(origin);
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.host === request.host)
-        return;
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host;
     } catch {
-      // not a URL: refused below
+      return false; // not a URL (`null` among them)
     }
-    throw new AuthError('origin_rejected');
   };
 }

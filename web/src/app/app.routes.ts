@@ -31,5 +31,9 @@ export const routes: Routes = [
     canActivate: [authGuard],
     loadComponent: () => import('./sessions/sessions-page').then((m) => m.SessionsPage),
   },
-  { path: '**', redirectTo: '' },
+  {
+    path: '**',
+    title: 'Page not found · Latchkey',
+    loadComponent: () => import('./not-found/not-found-page').then((m) => m.NotFoundPage),
+  },
 ];

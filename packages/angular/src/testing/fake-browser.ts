@@ -8,10 +8,21 @@ import type { CrossTabGlobals } from '../cross-tab';
 /** What a fake tab's `window` offers: the APIs cross-tab.ts uses, when the tab has them. */
 export interface FakeWindow extends CrossTabGlobals {
   navigator: { locks?: LockManager };
+  setTimeout(callback: () => void, ms: number): number;
+  clearTimeout(id: unknown): void;
+}
+
+/** A tab's timers, moved by the test instead of by the wall clock (style rule 7). */
+export interface FakeClock {
+  /** Delays of the timers still pending, in the order they were set. */
+  pending(): number[];
+  /** Runs every pending timer due within `ms` from now, in order, and moves the clock on. */
+  advance(ms: number): void;
 }
 
 export interface FakeTab {
   window: FakeWindow;
+  clock: FakeClock;
   /** Enough of a `Document` for the library and HttpClient: defaultView, baseURI, cookie. */
   document: Document;
 }
@@ -32,12 +43,46 @@ export function createFakeBrowser(): FakeBrowser {
       locks: hasLocks = true,
       broadcastChannel = true,
     } = {}) {
+      const clock = createClock();
       const window: FakeWindow = {
         navigator: hasLocks ? { locks } : {},
         ...(broadcastChannel ? { BroadcastChannel: Channel } : {}),
+        setTimeout: clock.setTimeout,
+        clearTimeout: clock.clearTimeout,
       };
       const document = { defaultView: window, baseURI: `${origin}/`, cookie: '' };
-      return { window, document: document as unknown as Document };
+      return { window, clock, document: document as unknown as Document };
+    },
+  };
+}
+
+function createClock(): FakeClock & Pick<FakeWindow, 'setTimeout' | 'clearTimeout'> {
+  let now = 0;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; delay: number; callback: () => void }>();
+  return {
+    setTimeout(callback, ms) {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, delay: ms, callback });
+      return id;
+    },
+    clearTimeout(id) {
+      timers.delete(id as number);
+    },
+    pending: () => [...timers.values()].map((timer) => timer.delay),
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        const due = [...timers]
+          .filter(([, t]) => t.at <= until)
+          .sort(([, a], [, b]) => a.at - b.at);
+        const first = due[0];
+        if (first === undefined) break;
+        timers.delete(first[0]);
+        now = first[1].at;
+        first[1].callback();
+      }
+      now = until;
     },
   };
 }

@@ -8,7 +8,7 @@ import { LatchkeyAuth } from '@latchkey/angular';
   imports: [RouterLink],
   template: `
     <section class="hero">
-      <h1>Sign-in that stays out of your way</h1>
+      <h1>Accounts that stay out of your way</h1>
       <p class="lead">
         Latchkey is a self-hosted authentication server and Angular library: accounts, sessions that
         survive a reload, and sign-out that takes effect everywhere at once.

@@ -33,8 +33,11 @@ import { describeDevice } from './describe-device';
                 </p>
               </div>
               @if (!session.current) {
+                <!-- The name starts with the visible label (WCAG 2.5.3) and says which device. -->
                 <button type="button" [disabled]="busy()" (click)="endSession(session)">
-                  Sign out
+                  Sign out<span class="visually-hidden">
+                    {{ device(session) }}, IP {{ session.ip ?? 'unknown' }}</span
+                  >
                 </button>
               }
             </li>

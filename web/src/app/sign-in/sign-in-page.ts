@@ -10,6 +10,12 @@ import { CredentialsForm } from '../shared/credentials-form';
   template: `
     <section class="narrow">
       <h1>Log in</h1>
+      @if (auth.endedElsewhere()) {
+        <p class="notice-box" role="status">
+          Your session was ended elsewhere: signed out from another device, or the password was
+          changed. Log in again to continue.
+        </p>
+      }
       <app-credentials-form
         submitLabel="Log in"
         passwordAutocomplete="current-password"
@@ -19,20 +25,20 @@ import { CredentialsForm } from '../shared/credentials-form';
       <p class="aside">
         New here?
         <a routerLink="/register" [queryParams]="returnUrl() ? { returnUrl: returnUrl() } : {}"
-          >Create an account</a
+          >Register</a
         >
       </p>
     </section>
   `,
 })
 export class SignInPage {
-  readonly #auth = inject(LatchkeyAuth);
+  protected readonly auth = inject(LatchkeyAuth);
   readonly #router = inject(Router);
   /** Where the guard sent the user from (a query parameter). */
   readonly returnUrl = input<string | undefined>();
 
   protected readonly logIn = (email: string, password: string): Promise<LatchkeyResult> =>
-    this.#auth.login(email, password);
+    this.auth.login(email, password);
 
   protected continue(): void {
     void this.#router.navigateByUrl(safeReturnUrl(this.returnUrl(), '/status'));
