@@ -6,6 +6,7 @@ import type { ErrorCode, FailureBody, StatusBody, TokenBody, UserData } from '@l
 export const ALICE: UserData = {
   user_id: '7',
   email: 'alice@example.com',
+  email_verified: true,
   admin: false,
   registered_on: '2026-01-02T03:04:05.000Z',
 };
