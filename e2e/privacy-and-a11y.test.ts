@@ -51,7 +51,15 @@ suite.test('every page has one h1 and every input an accessible name', async (t)
   t.expectFailedRequest(401, /^\/auth\/login$/);
   const page = await t.newPage();
   const email = uniqueEmail();
-  for (const path of ['/', '/login', '/register']) {
+  for (const path of [
+    '/',
+    '/login',
+    '/register',
+    '/forgot-password',
+    '/reset-password',
+    '/verify-email',
+    '/confirm-email',
+  ]) {
     await t.open(page, path);
     await waitForPath(page, path);
     await page.getByRole('heading', { level: 1 }).waitFor();
@@ -66,6 +74,9 @@ suite.test('every page has one h1 and every input an accessible name', async (t)
   await accountNav(page).getByRole('link', { name: 'Sessions' }).click();
   await page.getByRole('list', { name: 'Your sessions' }).getByRole('listitem').first().waitFor();
   await assertHeadingAndLabels(page, '/sessions');
+  await accountNav(page).getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('button', { name: 'Change email' }).waitFor();
+  await assertHeadingAndLabels(page, '/account');
 
   await accountNav(page).getByRole('button', { name: 'Log out' }).click();
   await waitForPath(page, '/login');

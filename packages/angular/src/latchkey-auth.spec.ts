@@ -313,8 +313,28 @@ describe('LatchkeyAuth login and register', () => {
     await settle();
     http.expectOne('/auth/status').flush(statusReply());
 
-    expect(await result).toEqual({ ok: true, value: undefined });
+    expect(await result).toEqual({ ok: true, value: 'signed-in' });
     expect(auth.user()).toEqual(ALICE);
+  });
+
+  it('register under REQUIRE_EMAIL_VERIFICATION says verify-email and signs nobody in', async () => {
+    const { auth, otherTab } = setUp();
+    await finishStartUp('signed-out');
+    const told: CrossTabMessage[] = [];
+    createCrossTab(otherTab.window).listen((message) => told.push(message));
+
+    const result = auth.register('alice@example.com', 'correct horse battery');
+    http
+      .expectOne({ method: 'POST', url: '/auth/register' })
+      .flush(
+        { status: 'success', message: MESSAGES.registeredVerifyEmail },
+        { status: 201, statusText: 'Created' },
+      );
+    expect(await result).toEqual({ ok: true, value: 'verify-email' });
+    expect(auth.status()).toBe('signed-out');
+    expect(auth.user()).toBeNull();
+    await settle();
+    expect(told).toEqual([]);
   });
 
   it('login failure carries the server code and message exactly', async () => {
@@ -759,5 +779,67 @@ describe('LatchkeyAuth across tabs', () => {
     await settle();
 
     expect(heard).toEqual([]);
+  });
+});
+
+describe('LatchkeyAuth email flows', () => {
+  it('verifyEmail posts the token and reloads a signed-in user', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+    const result = auth.verifyEmail('the-token');
+    const request = http.expectOne({ method: 'POST', url: '/auth/email/verify' });
+    expect(request.request.body).toEqual({ token: 'the-token' });
+    request.flush({ status: 'success', message: MESSAGES.emailVerified });
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply({ ...ALICE, email_verified: true }));
+    expect(await result).toEqual({ ok: true, value: MESSAGES.emailVerified });
+    expect(auth.user()?.email_verified).toBe(true);
+  });
+
+  it('a failed verification carries the server code and reloads nothing', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+    const result = auth.verifyEmail('used');
+    http.expectOne('/auth/email/verify').flush(...failure(400, 'invalid_email_token'));
+    const outcome = await result;
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.code).toBe('invalid_email_token');
+  });
+
+  it('resetPassword while signed in signs every tab out (the server ended every session)', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+    const result = auth.resetPassword('t', 'a brand new password');
+    const request = http.expectOne({ method: 'POST', url: '/auth/password/reset' });
+    expect(request.request.body).toEqual({ token: 't', new_password: 'a brand new password' });
+    request.flush({ status: 'success', message: MESSAGES.passwordReset });
+    expect(await result).toEqual({ ok: true, value: MESSAGES.passwordReset });
+    expect(auth.status()).toBe('signed-out');
+    expect(auth.endedElsewhere()).toBe(false);
+  });
+
+  it('forgotPassword, changeEmail and requestVerificationEmail answer the server message', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-in');
+    const forgot = auth.forgotPassword('alice@example.com');
+    http
+      .expectOne({ method: 'POST', url: '/auth/password/forgot' })
+      .flush({ status: 'success', message: MESSAGES.resetRequested });
+    expect(await forgot).toEqual({ ok: true, value: MESSAGES.resetRequested });
+
+    const change = auth.changeEmail('new@example.com', 'my password');
+    const request = http.expectOne({ method: 'POST', url: '/auth/email/change' });
+    expect(request.request.body).toEqual({
+      new_email: 'new@example.com',
+      current_password: 'my password',
+    });
+    expect(request.request.headers.get('Authorization')).toBe(`Bearer ${TOKEN}`);
+    request.flush({ status: 'success', message: MESSAGES.emailChangeRequested });
+    expect(await change).toEqual({ ok: true, value: MESSAGES.emailChangeRequested });
+
+    const resend = auth.requestVerificationEmail();
+    http.expectOne('/auth/email/verify/request').flush(...failure(429, 'rate_limited'));
+    const outcome = await resend;
+    expect(outcome.ok).toBe(false);
   });
 });

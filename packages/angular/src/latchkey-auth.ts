@@ -47,6 +47,18 @@ import {
  */
 export type LatchkeyStatus = 'unknown' | 'signed-in' | 'signed-out' | 'unavailable';
 
+/**
+ * What a registration led to: signed in, or (REQUIRE_EMAIL_VERIFICATION on the server) an
+ * account whose address must be verified before the first login.
+ *
+ * @example
+ * ```ts
+ * const result = await auth.register(email, password);
+ * if (result.ok && result.value === 'verify-email') showCheckYourMail();
+ * ```
+ */
+export type RegisterOutcome = 'signed-in' | 'verify-email';
+
 /** What a timer needs: a page's `window`, or a test's fake. */
 interface Timers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -178,12 +190,17 @@ export class LatchkeyAuth {
   }
 
   /** Signs in; on success the user is loaded and other tabs are told. */
-  login(email: string, password: string): Promise<LatchkeyResult> {
-    return this.#signIn('login', email, password);
+  async login(email: string, password: string): Promise<LatchkeyResult> {
+    const result = await this.#signIn('login', email, password);
+    return result.ok ? { ok: true, value: undefined } : result;
   }
 
-  /** Creates an account and signs in. */
-  register(email: string, password: string): Promise<LatchkeyResult> {
+  /**
+   * Creates an account and signs in. With the server's REQUIRE_EMAIL_VERIFICATION the account is
+   * created but nobody is signed in until the address is verified: the value is then
+   * `'verify-email'` (the server has mailed a link), otherwise `'signed-in'`.
+   */
+  register(email: string, password: string): Promise<LatchkeyResult<RegisterOutcome>> {
     return this.#signIn('register', email, password);
   }
 
@@ -253,6 +270,72 @@ export class LatchkeyAuth {
   }
 
   /**
+   * Mails a new verification link to the signed-in user's address; the value is the server's
+   * message (it says so when the address is verified already).
+   */
+  requestVerificationEmail(): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/email/verify/request', {});
+  }
+
+  /**
+   * Verifies the address with the token of a verification link (read it from the page's
+   * fragment). Works signed out too; a signed-in user's data is reloaded.
+   */
+  verifyEmail(token: string): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/email/verify', { token }, true);
+  }
+
+  /** Asks for a password reset link; the answer is the same whether or not the account exists. */
+  forgotPassword(email: string): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/password/forgot', { email });
+  }
+
+  /**
+   * Sets a new password with the token of a reset link. Every session of the account ends,
+   * this tab's too: the user logs in again with the new password.
+   */
+  async resetPassword(token: string, newPassword: string): Promise<LatchkeyResult<string>> {
+    const result = await this.#message('/auth/password/reset', {
+      token,
+      new_password: newPassword,
+    });
+    if (result.ok && this.#status() === 'signed-in') this.#endSession();
+    return result;
+  }
+
+  /**
+   * Asks to change the signed-in user's email: a confirmation link goes to the new address.
+   * Nothing changes until it is followed ({@link confirmEmailChange}).
+   */
+  changeEmail(newEmail: string, currentPassword: string): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/email/change', {
+      new_email: newEmail,
+      current_password: currentPassword,
+    });
+  }
+
+  /** Confirms a new email with the token of its link; a signed-in user's data is reloaded. */
+  confirmEmailChange(token: string): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/email/change/confirm', { token }, true);
+  }
+
+  /** POSTs `body` and answers the server's message; `reload`: the user's data changed. */
+  async #message(
+    path: `/auth/${string}`,
+    body: object,
+    reload = false,
+  ): Promise<LatchkeyResult<string>> {
+    const result = await this.#call(async () => {
+      const answer = await firstValueFrom(this.#http.post<MessageBody>(this.#api.url(path), body));
+      return answer.message;
+    });
+    if (result.ok && reload && this.#status() === 'signed-in') {
+      await this.#loadUser().catch(() => undefined);
+    }
+    return result;
+  }
+
+  /**
    * Gets a new access token with the refresh cookie. Calls made at once share one request, and
    * tabs take turns (Web Locks), so several tabs never present the same cookie twice. False when
    * no token came back: the session has ended (the state is then signed out) or the server could
@@ -312,11 +395,17 @@ export class LatchkeyAuth {
     );
   }
 
-  async #signIn(kind: 'login' | 'register', email: string, password: string) {
-    const result = await this.#call(async () => {
+  async #signIn(
+    kind: 'login' | 'register',
+    email: string,
+    password: string,
+  ): Promise<LatchkeyResult<RegisterOutcome>> {
+    const result = await this.#call(async (): Promise<RegisterOutcome> => {
       const body = await firstValueFrom(
-        this.#http.post<TokenBody>(this.#api.url(`/auth/${kind}`), { email, password }),
+        this.#http.post<Partial<TokenBody>>(this.#api.url(`/auth/${kind}`), { email, password }),
       );
+      // Registered, not signed in: the address must be verified first (REQUIRE_EMAIL_VERIFICATION).
+      if (typeof body.auth_token !== 'string') return 'verify-email';
       this.#accessToken = body.auth_token;
       this.#sessionId = null;
       this.#endedElsewhere.set(false);
@@ -327,8 +416,9 @@ export class LatchkeyAuth {
         this.#accessToken = null;
         throw error;
       }
+      return 'signed-in';
     });
-    if (result.ok) {
+    if (result.ok && result.value === 'signed-in') {
       this.#cancelRetry();
       this.#retryMs = FIRST_RETRY_MS;
       this.#markReady();

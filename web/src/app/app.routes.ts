@@ -32,6 +32,34 @@ export const routes: Routes = [
     loadComponent: () => import('./sessions/sessions-page').then((m) => m.SessionsPage),
   },
   {
+    path: 'account',
+    title: 'Account · Latchkey',
+    canActivate: [authGuard],
+    loadComponent: () => import('./account/account-page').then((m) => m.AccountPage),
+  },
+  {
+    path: 'forgot-password',
+    title: 'Forgot password · Latchkey',
+    loadComponent: () => import('./email/forgot-password-page').then((m) => m.ForgotPasswordPage),
+  },
+  {
+    path: 'reset-password',
+    title: 'Reset password · Latchkey',
+    loadComponent: () => import('./email/reset-password-page').then((m) => m.ResetPasswordPage),
+  },
+  {
+    path: 'verify-email',
+    title: 'Verify email · Latchkey',
+    data: { kind: 'verify' },
+    loadComponent: () => import('./email/email-token-page').then((m) => m.EmailTokenPage),
+  },
+  {
+    path: 'confirm-email',
+    title: 'Confirm email · Latchkey',
+    data: { kind: 'confirm' },
+    loadComponent: () => import('./email/email-token-page').then((m) => m.EmailTokenPage),
+  },
+  {
     path: '**',
     title: 'Page not found · Latchkey',
     loadComponent: () => import('./not-found/not-found-page').then((m) => m.NotFoundPage),

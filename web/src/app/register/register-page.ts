@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
+import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { LatchkeyAuth, type LatchkeyResult, safeReturnUrl } from '@latchkey/angular';
 import { CredentialsForm } from '../shared/credentials-form';
@@ -10,6 +10,11 @@ import { CredentialsForm } from '../shared/credentials-form';
   template: `
     <section class="narrow">
       <h1>Create your account</h1>
+      @if (checkMail()) {
+        <p class="notice-box" role="status">
+          Registered. We have mailed you a link: follow it to verify your address, then log in.
+        </p>
+      }
       <app-credentials-form
         submitLabel="Register"
         passwordAutocomplete="new-password"
@@ -31,10 +36,21 @@ export class RegisterPage {
   readonly #router = inject(Router);
   readonly returnUrl = input<string | undefined>();
 
-  protected readonly register = (email: string, password: string): Promise<LatchkeyResult> =>
-    this.#auth.register(email, password);
+  /** Registered under REQUIRE_EMAIL_VERIFICATION: nobody is signed in until the mail's link. */
+  protected readonly checkMail = signal(false);
+
+  protected readonly register = async (
+    email: string,
+    password: string,
+  ): Promise<LatchkeyResult> => {
+    const result = await this.#auth.register(email, password);
+    if (!result.ok) return result;
+    this.checkMail.set(result.value === 'verify-email');
+    return { ok: true, value: undefined };
+  };
 
   protected continue(): void {
+    if (this.checkMail()) return;
     void this.#router.navigateByUrl(safeReturnUrl(this.returnUrl(), '/status'));
   }
 }

@@ -22,6 +22,7 @@ import { CredentialsForm } from '../shared/credentials-form';
         [action]="logIn"
         (succeeded)="continue()"
       />
+      <p class="aside"><a routerLink="/forgot-password">Forgot password?</a></p>
       <p class="aside">
         New here?
         <a routerLink="/register" [queryParams]="returnUrl() ? { returnUrl: returnUrl() } : {}"
