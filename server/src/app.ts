@@ -174,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
     authRoutes({
       accounts: services.accounts,
       emailFlows: services.emailFlows,
+      admin: services.admin,
       sessions: services.sessions,
       refreshCookie: createRefreshCookie(cookieOptions),
       deviceCookie: createDeviceCookie(cookieOptions),

@@ -585,6 +585,12 @@ export const CONFIG_VARIABLES = {
     details: 'A bounded line: one client cannot make every login wait seconds behind its requests.',
   },
 
+  AUDIT_RETENTION_DAYS: {
+    group: 'operations',
+    parser: wholeNumber(1, 3650),
+    default: '90',
+    doc: 'Audit events older than this many days are deleted.',
+  },
   LOG_LEVEL: {
     group: 'operations',
     parser: oneOf(LOG_LEVELS),

@@ -70,6 +70,8 @@ export interface Config {
   /** PostgreSQL: connections per instance. */
   databasePoolSize: number;
   mail: MailConfig;
+  /** Audit events older than this are deleted by housekeeping. */
+  auditRetentionDays: number;
 }
 
 export interface MailConfig {
@@ -160,6 +162,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
     databasePoolSize: v.DATABASE_POOL_SIZE,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     mail: Object.freeze({
       smtpUrl: v.SMTP_URL,
       from: v.MAIL_FROM ?? `Latchkey <no-reply@${hostOf(publicUrl)}>`,

@@ -21,6 +21,8 @@ export const ERROR_MESSAGES = {
   invalid_refresh_token: 'Your session has ended. Please log in again.',
   origin_rejected: 'This request must come from the app’s own origin.',
   email_not_verified: 'Verify your email address first: follow the link we sent you.',
+  account_disabled: 'This account has been disabled. Contact the administrator.',
+  forbidden: 'Only administrators may do this.',
   invalid_email_token:
     'This link is invalid or has expired, or a newer one was sent. Ask for a new one.',
   rate_limited: 'Too many requests. Try again later.',

@@ -65,6 +65,7 @@ const OTHER_VALUES: Record<string, string> = {
   EMAIL_CHANGE_TTL: '1200',
   EMAIL_RESEND_INTERVAL: '30',
   REQUIRE_EMAIL_VERIFICATION: 'true',
+  AUDIT_RETENTION_DAYS: '30',
 };
 
 /** Runs loadConfig and returns the ConfigError it must throw. */
@@ -232,6 +233,7 @@ describe('loadConfig defaults', () => {
       databaseStatementTimeoutMs: 1500,
       databaseConnectTimeoutMs: 700,
       databasePoolSize: 25,
+      auditRetentionDays: 30,
       mail: {
         smtpUrl: 'smtps://mailer:secret@mail.example.com:465',
         from: 'Example <auth@example.com>',

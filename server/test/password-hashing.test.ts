@@ -96,6 +96,8 @@ describe('password hashing with the real argon2id parameters', () => {
         admin: false,
         createdAt: t.clock.now(),
         emailVerifiedAt: null,
+        disabledAt: null,
+        lastLoginAt: null,
       }),
     );
 

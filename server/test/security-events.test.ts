@@ -102,7 +102,7 @@ test('each security event is one log line naming its user, session, IP and reaso
       reason: 'password_changed',
     },
     {
-      type: 'session_ended',
+      type: 'logged_out',
       user_id: userId,
       session_id: secondSid,
       ip: '127.0.0.1',

@@ -55,6 +55,8 @@ function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
     admin: false,
     createdAt: T0,
     emailVerifiedAt: null,
+    disabledAt: null,
+    lastLoginAt: null,
     ...overrides,
   };
 }
@@ -539,7 +541,7 @@ describe(`store conformance (${testEngine})`, () => {
         (r) => r.sessionId === revokedRecently.session.id,
       );
 
-      await store.pruneExpired(now);
+      await store.pruneExpired(now, 90 * DAY);
 
       // The log keeps two days (longer than any access token lives); a silent hour forgets an instance.
       const log = await store.listRevocationsAfter(0);

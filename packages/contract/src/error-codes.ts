@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   invalid_refresh_token: 401,
   origin_rejected: 403,
   email_not_verified: 403,
+  account_disabled: 403,
+  forbidden: 403,
   invalid_email_token: 400,
   rate_limited: 429,
   request_header_too_large: 431,

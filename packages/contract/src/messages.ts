@@ -30,6 +30,11 @@ export const MESSAGES = {
   emailChangeRequested:
     'A confirmation link is on its way to the new address; your email changes once you follow it.',
   emailChanged: 'Your email address has been changed.',
+  accountDisabled: 'The account is disabled; its sessions have ended.',
+  accountEnabled: 'The account is enabled.',
+  accountDeleted: 'The account is deleted.',
+  adminGranted: 'The account is an administrator now.',
+  adminRemoved: 'The account is no longer an administrator.',
 } as const;
 
 /**

@@ -7,6 +7,13 @@
  */
 import { failureResponses } from './failure-body.ts';
 import {
+  adminRoleChangeSchema,
+  adminUserBodySchema,
+  adminUsersBodySchema,
+  adminUsersQuerySchema,
+  auditEventsBodySchema,
+  auditEventsQuerySchema,
+  userIdParamsSchema,
   credentialsSchema,
   emailChangeSchema,
   emailTokenRequestSchema,
@@ -66,6 +73,10 @@ export const OPENAPI_TAGS = [
       'Verify the address, reset a forgotten password, change the email. Links carry their ' +
       'token in the URL fragment; only the POST spends it.',
   },
+  {
+    name: 'admin',
+    description: 'Operators: accounts (disable, enable, role, sessions, delete) and the audit log.',
+  },
   { name: 'keys', description: 'Public keys for services that verify access tokens themselves.' },
   { name: 'health', description: 'Whether the server and its database answer.' },
 ] as const;
@@ -93,6 +104,45 @@ const SERVER_ERRORS = [
   'internal_error',
   'service_unavailable',
 ] as const;
+
+/** An admin route: a bearer token of an admin (others 403 `forbidden`). */
+const ADMIN_ERRORS = [...BEARER_ERRORS, 'forbidden'] as const;
+
+const myEventsQuerySchema = {
+  type: 'object',
+  properties: {
+    limit: auditEventsQuerySchema.properties.limit,
+    cursor: auditEventsQuerySchema.properties.cursor,
+  },
+} as const;
+
+/** An admin action on one account, answering a message. */
+const adminAction = (
+  operationId: string,
+  method: 'POST' | 'DELETE',
+  summary: string,
+  description: string,
+) =>
+  ({
+    operationId,
+    summary,
+    description,
+    tags: ['admin'],
+    security: BEARER,
+    params: userIdParamsSchema,
+    response: {
+      200: { description: 'Done.', ...messageBodySchema },
+      ...failureResponses([
+        'bad_request',
+        'unsupported_media_type',
+        'payload_too_large',
+        'validation_failed',
+        ...ADMIN_ERRORS,
+        'not_found',
+        ...SERVER_ERRORS,
+      ]),
+    },
+  }) as const;
 
 const statusSchema = {
   tags: ['auth'],
@@ -156,6 +206,7 @@ export const OPERATIONS = {
           ...BODY_ERRORS,
           'invalid_credentials',
           'email_not_verified',
+          'account_disabled',
           'rate_limited',
           ...SERVER_ERRORS,
         ]),
@@ -426,6 +477,116 @@ export const OPERATIONS = {
           'rate_limited',
           ...SERVER_ERRORS,
         ]),
+      },
+    },
+  },
+  listMyEvents: {
+    method: 'GET',
+    path: '/auth/events',
+    schema: {
+      operationId: 'listMyEvents',
+      summary: "The signed-in user's own security events, newest first",
+      tags: ['auth'],
+      security: BEARER,
+      querystring: myEventsQuerySchema,
+      response: {
+        200: { description: 'A page of events.', ...auditEventsBodySchema },
+        ...failureResponses(['validation_failed', ...BEARER_ERRORS, ...SERVER_ERRORS]),
+      },
+    },
+  },
+  listUsers: {
+    method: 'GET',
+    path: '/admin/users',
+    schema: {
+      operationId: 'listUsers',
+      summary: 'Accounts, oldest first, optionally those whose email contains `query`',
+      tags: ['admin'],
+      security: BEARER,
+      querystring: adminUsersQuerySchema,
+      response: {
+        200: { description: 'A page of accounts.', ...adminUsersBodySchema },
+        ...failureResponses(['validation_failed', ...ADMIN_ERRORS, ...SERVER_ERRORS]),
+      },
+    },
+  },
+  getAdminUser: {
+    method: 'GET',
+    path: '/admin/users/:id',
+    schema: {
+      operationId: 'getAdminUser',
+      summary: 'One account with its live sessions',
+      tags: ['admin'],
+      security: BEARER,
+      params: userIdParamsSchema,
+      response: {
+        200: { description: 'The account.', ...adminUserBodySchema },
+        ...failureResponses([...ADMIN_ERRORS, 'not_found', ...SERVER_ERRORS]),
+      },
+    },
+  },
+  disableUser: {
+    method: 'POST',
+    path: '/admin/users/:id/disable',
+    schema: adminAction(
+      'disableUser',
+      'POST',
+      'Disable an account: every session ends at once',
+      'Its tokens answer 401 on every instance from the next request; a login with the right ' +
+        'password answers 403 account_disabled. Not your own account (400).',
+    ),
+  },
+  enableUser: {
+    method: 'POST',
+    path: '/admin/users/:id/enable',
+    schema: adminAction('enableUser', 'POST', 'Enable a disabled account', 'It may sign in again.'),
+  },
+  setUserAdmin: {
+    method: 'POST',
+    path: '/admin/users/:id/admin',
+    schema: {
+      ...adminAction(
+        'setUserAdmin',
+        'POST',
+        'Grant or remove the admin role',
+        'Not your own role (400): an admin cannot demote themselves.',
+      ),
+      body: adminRoleChangeSchema,
+    },
+  },
+  endUserSessions: {
+    method: 'DELETE',
+    path: '/admin/users/:id/sessions',
+    schema: {
+      ...adminAction('endUserSessions', 'DELETE', 'End every session of an account', 'At once.'),
+      response: {
+        200: { description: 'How many ended.', ...endedBodySchema },
+        ...failureResponses([...ADMIN_ERRORS, 'not_found', ...SERVER_ERRORS]),
+      },
+    },
+  },
+  deleteUser: {
+    method: 'DELETE',
+    path: '/admin/users/:id',
+    schema: adminAction(
+      'deleteUser',
+      'DELETE',
+      'Delete an account and its sessions',
+      'At once; its email can register again; its audit events stay. Not your own (400).',
+    ),
+  },
+  listEvents: {
+    method: 'GET',
+    path: '/admin/events',
+    schema: {
+      operationId: 'listEvents',
+      summary: 'The audit log, newest first, filtered by user and type',
+      tags: ['admin'],
+      security: BEARER,
+      querystring: auditEventsQuerySchema,
+      response: {
+        200: { description: 'A page of events.', ...auditEventsBodySchema },
+        ...failureResponses(['validation_failed', ...ADMIN_ERRORS, ...SERVER_ERRORS]),
       },
     },
   },

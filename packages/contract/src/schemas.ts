@@ -392,3 +392,218 @@ export const healthBodySchema = {
 } as const satisfies JSONSchema;
 /** @see healthBodySchema */
 export type HealthBody = FromSchema<typeof healthBodySchema>;
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const cursor = {
+  type: ['string', 'null'],
+  description: 'Pass as `cursor` for the next page; null on the last one.',
+} as const;
+/** `limit` of a paged list: 1 to 100, as a query string (query values are not coerced). */
+const limitParameter = {
+  type: 'string',
+  pattern: '^(100|[1-9][0-9]?)$',
+  description: '1 to 100 (default 50).',
+} as const;
+
+/**
+ * One account as an admin sees it (`GET /admin/users`).
+ *
+ * @example
+ * ```ts
+ * const active = body.data.filter((u: AdminUser) => !u.disabled);
+ * ```
+ */
+export const adminUserSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'user_id',
+    'email',
+    'email_verified',
+    'admin',
+    'disabled',
+    'registered_on',
+    'last_login_at',
+  ],
+  properties: {
+    user_id: { type: 'string' },
+    email: { type: 'string' },
+    email_verified: { type: 'boolean' },
+    admin: { type: 'boolean' },
+    disabled: { type: 'boolean' },
+    registered_on: isoTime,
+    last_login_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const satisfies JSONSchema;
+/** @see adminUserSchema */
+export type AdminUser = FromSchema<typeof adminUserSchema>;
+
+/**
+ * `GET /admin/users`: a page of accounts, oldest first.
+ *
+ * @example
+ * ```ts
+ * const next = body.next_cursor && `/admin/users?cursor=${body.next_cursor}`;
+ * ```
+ */
+export const adminUsersBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data', 'next_cursor'],
+  properties: {
+    status: success,
+    data: { type: 'array', items: adminUserSchema },
+    next_cursor: cursor,
+  },
+} as const satisfies JSONSchema;
+/** @see adminUsersBodySchema */
+export type AdminUsersBody = FromSchema<typeof adminUsersBodySchema>;
+
+/**
+ * `GET /admin/users/:id`: the account and its live sessions.
+ *
+ * @example
+ * ```ts
+ * const { sessions } = body.data;
+ * ```
+ */
+export const adminUserBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data'],
+  properties: {
+    status: success,
+    data: {
+      ...adminUserSchema,
+      required: [...adminUserSchema.required, 'sessions'],
+      properties: {
+        ...adminUserSchema.properties,
+        sessions: { type: 'array', items: sessionDataSchema },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see adminUserBodySchema */
+export type AdminUserBody = FromSchema<typeof adminUserBodySchema>;
+
+/**
+ * Query of `GET /admin/users`.
+ *
+ * @example
+ * ```ts
+ * const query: AdminUsersQuery = { query: 'example.com', limit: '20' };
+ * ```
+ */
+export const adminUsersQuerySchema = {
+  type: 'object',
+  properties: {
+    query: { type: 'string', maxLength: 254, description: 'Part of the email.' },
+    limit: limitParameter,
+    cursor: { type: 'string', maxLength: 200 },
+  },
+} as const satisfies JSONSchema;
+/** @see adminUsersQuerySchema */
+export type AdminUsersQuery = FromSchema<typeof adminUsersQuerySchema>;
+
+/**
+ * Path parameters naming one account.
+ *
+ * @example
+ * ```ts
+ * const url = `/admin/users/${encodeURIComponent(params.id)}`;
+ * ```
+ */
+export const userIdParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 64 } },
+} as const satisfies JSONSchema;
+/** @see userIdParamsSchema */
+export type UserIdParams = FromSchema<typeof userIdParamsSchema>;
+
+/**
+ * Body of `POST /admin/users/:id/admin`.
+ *
+ * @example
+ * ```ts
+ * const body: AdminRoleChange = { admin: true };
+ * ```
+ */
+export const adminRoleChangeSchema = {
+  type: 'object',
+  required: ['admin'],
+  properties: { admin: { type: 'boolean' } },
+} as const satisfies JSONSchema;
+/** @see adminRoleChangeSchema */
+export type AdminRoleChange = FromSchema<typeof adminRoleChangeSchema>;
+
+/**
+ * One security event of the audit log. Never a password, token, cookie or link.
+ *
+ * @example
+ * ```ts
+ * const failures = body.data.filter((e: AuditEventData) => e.type === 'login_failed');
+ * ```
+ */
+export const auditEventSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'user_id', 'actor_id', 'ip', 'user_agent', 'created_at', 'detail'],
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', description: 'registered, login_succeeded, login_failed, …' },
+    user_id: { type: ['string', 'null'] },
+    actor_id: { type: ['string', 'null'], description: 'The admin who did it, if not the user.' },
+    ip: { type: ['string', 'null'] },
+    user_agent: { type: ['string', 'null'] },
+    created_at: isoTime,
+    detail: {
+      type: 'object',
+      description: 'Ids, reasons and counts, such as session_id and reason.',
+      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see auditEventSchema */
+export type AuditEventData = FromSchema<typeof auditEventSchema>;
+
+/**
+ * A page of the audit log, newest first (`GET /auth/events`, `GET /admin/events`).
+ *
+ * @example
+ * ```ts
+ * for (const event of body.data) console.log(event.type, event.created_at);
+ * ```
+ */
+export const auditEventsBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data', 'next_cursor'],
+  properties: {
+    status: success,
+    data: { type: 'array', items: auditEventSchema },
+    next_cursor: cursor,
+  },
+} as const satisfies JSONSchema;
+/** @see auditEventsBodySchema */
+export type AuditEventsBody = FromSchema<typeof auditEventsBodySchema>;
+
+/**
+ * Query of `GET /auth/events` (`limit`, `cursor`) and `GET /admin/events` (also `user_id`, `type`).
+ *
+ * @example
+ * ```ts
+ * const query: AuditEventsQuery = { type: 'login_failed', limit: '20' };
+ * ```
+ */
+export const auditEventsQuerySchema = {
+  type: 'object',
+  properties: {
+    user_id: { type: 'string', maxLength: 64 },
+    type: { type: 'string', maxLength: 64 },
+    limit: limitParameter,
+    cursor: { type: 'string', maxLength: 200 },
+  },
+} as const satisfies JSONSchema;
+/** @see auditEventsQuerySchema */
+export type AuditEventsQuery = FromSchema<typeof auditEventsQuerySchema>;

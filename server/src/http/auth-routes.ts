@@ -4,11 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 import type { AccessClaims } from '../services/access-tokens.ts';
 import type { Accounts } from '../services/accounts.ts';
+import type { Admin } from '../services/admin.ts';
 import type { EmailFlows } from '../services/email-flows.ts';
 import { DEVICE_COOKIE_MAX_AGE_SECONDS } from '../services/login-throttle.ts';
 import type { ClientInfo, IssuedSession, Sessions } from '../services/sessions.ts';
 import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
 import { registerEmailRoutes } from './email-routes.ts';
 import { route } from './route.ts';
 import { markApiRoutes } from './security-headers.ts';
@@ -16,6 +18,7 @@ import { markApiRoutes } from './security-headers.ts';
 export interface AuthRoutesDeps {
   accounts: Accounts;
   emailFlows: EmailFlows;
+  admin: Admin;
   sessions: Sessions;
   refreshCookie: RefreshCookie;
   deviceCookie: RefreshCookie;
@@ -201,7 +204,8 @@ export function authRoutes(deps: AuthRoutesDeps) {
       preHandler: authenticate,
       handler: async (request, reply) => {
         const { sub, sid } = claimsOf(request);
-        if (!(await sessions.end(sub, request.params.id, clientOf(request)))) {
+        const reason = request.params.id === sid ? 'signed_out' : 'ended_by_user';
+        if (!(await sessions.end(sub, request.params.id, clientOf(request), reason))) {
           throw new AuthError('not_found', { message: CAUSE_MESSAGES.noSuchSession });
         }
         if (request.params.id === sid) {
@@ -229,6 +233,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
       },
     });
 
+    registerAdminRoutes(fastify, { admin: deps.admin, authenticate, clientOf, claimsOf });
     registerEmailRoutes(fastify, { emailFlows: deps.emailFlows, authenticate, clientOf, claimsOf });
   };
 }

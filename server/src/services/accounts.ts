@@ -11,7 +11,7 @@ import {
 import type { EmailLinks } from './email-links.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import type { RecordSecurityEvent, SecurityEvent } from './security-events.ts';
+import { auditOf, type RecordSecurityEvent, type SecurityEvent } from './security-events.ts';
 import type { ClientInfo, IssuedSession, Sessions } from './sessions.ts';
 
 /** What the status page shows; never the password hash. */
@@ -106,6 +106,12 @@ export function createAccounts(options: AccountsOptions): Accounts {
     }
   };
 
+  /** An event that goes with no change (a refused attempt): the audit log, then the log line. */
+  const recordRefusal = async (event: SecurityEvent) => {
+    await store.recordAuditEvents(auditOf(clock.now(), event));
+    recordEvent(event);
+  };
+
   /** `reserve`, or the event of a throttled attempt and its AuthError `rate_limited`. */
   const reserveOrRecord = async <T>(
     reserve: () => Promise<T>,
@@ -115,7 +121,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       return await reserve();
     } catch (error) {
       if (error instanceof AuthError && error.code === 'rate_limited') {
-        recordEvent({ ...event, reason: 'throttled' });
+        await recordRefusal({ ...event, reason: 'throttled' });
       }
       throw error;
     }
@@ -135,23 +141,28 @@ export function createAccounts(options: AccountsOptions): Accounts {
         admin: false,
         createdAt: clock.now(),
         emailVerifiedAt: null,
+        disabledAt: null,
+        lastLoginAt: null,
       };
-      // The verification mail is recorded with the account (v2 contract: in the same
-      // transaction), and delivered in the background.
+      // The verification mail and the audit event are recorded with the account (v2 contract:
+      // in the same transaction); the mail is delivered in the background.
       const link = links.issue('verify', user.id, user.email);
-      if (!(await store.insertUser(user, link))) throw new AuthError('email_taken');
+      const registered: SecurityEvent = {
+        type: 'registered',
+        userId: user.id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      };
+      if (!(await store.insertUser(user, link, auditOf(user.createdAt, registered)))) {
+        throw new AuthError('email_taken');
+      }
       options.onMailQueued();
       if (options.requireVerification) {
-        recordEvent({ type: 'registered', userId: user.id, ip: client.ip });
+        recordEvent(registered);
         return null;
       }
       const issued = await sessions.start(user.id, client);
-      recordEvent({
-        type: 'registered',
-        userId: user.id,
-        sessionId: issued.sessionId,
-        ip: client.ip,
-      });
+      recordEvent({ ...registered, sessionId: issued.sessionId });
       return issued;
     },
 
@@ -159,7 +170,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       const email = normalizeEmail(rawEmail);
       const user =
         describeEmailProblem(email) === undefined ? await store.findUserByEmail(email) : undefined;
-      const subject = { userId: user?.id ?? null, ip: client.ip };
+      const subject = { userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent };
       const pass = await reserveOrRecord(
         () =>
           loginThrottle.reserveAttempt(
@@ -169,7 +180,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
         { type: 'login_failed', ...subject },
       );
       if (!(await passwordMatches(user, password)) || user === undefined) {
-        recordEvent({
+        await recordRefusal({
           type: 'login_failed',
           ...subject,
           reason: user === undefined ? 'unknown_account' : 'bad_password',
@@ -177,9 +188,13 @@ export function createAccounts(options: AccountsOptions): Accounts {
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(email);
+      // Only after the right password: a wrong one still answers 401, so nothing is revealed.
+      if (user.disabledAt !== null) {
+        await recordRefusal({ type: 'login_failed', ...subject, reason: 'disabled' });
+        throw new AuthError('account_disabled');
+      }
       if (options.requireVerification && user.emailVerifiedAt === null) {
-        // Only after the right password: a wrong one still answers 401, so nothing is revealed.
-        recordEvent({ type: 'login_failed', ...subject, reason: 'unverified' });
+        await recordRefusal({ type: 'login_failed', ...subject, reason: 'unverified' });
         throw new AuthError('email_not_verified');
       }
       const device = await loginThrottle.rememberDevice(user.id, pass);
@@ -195,24 +210,24 @@ export function createAccounts(options: AccountsOptions): Accounts {
           await store.replacePasswordHash(user.id, user.passwordHash, upgraded);
         }
       }
-      const issued = await sessions.start(user.id, client);
-      recordEvent({
-        type: 'login_succeeded',
-        userId: user.id,
-        sessionId: issued.sessionId,
-        ip: client.ip,
-      });
+      const issued = await sessions.start(user.id, client, { type: 'login_succeeded', ...subject });
       return { ...issued, deviceToken: device };
     },
 
     async changePassword(userId, sessionId, current, next, client) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
-      const subject = { type: 'password_change_failed', userId, sessionId, ip: client.ip } as const;
+      const subject = {
+        type: 'password_change_failed',
+        userId,
+        sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      } as const;
       // The same account limit as login: a stolen access token must not be a way around it.
       await reserveOrRecord(() => loginThrottle.reserveAttempt(user.email), subject);
       if (!(await passwordMatches(user, current))) {
-        recordEvent({ ...subject, reason: 'bad_password' });
+        await recordRefusal({ ...subject, reason: 'bad_password' });
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(user.email);
@@ -226,16 +241,18 @@ export function createAccounts(options: AccountsOptions): Accounts {
       // Compare-and-set against the hash the current password was checked with: of concurrent
       // changes made with the same current password exactly one wins; the others answer as if
       // the current password were wrong (it no longer is the current one).
+      const changed: SecurityEvent = { ...subject, type: 'password_changed' };
       const replaced = await store.replacePasswordHash(
         user.id,
         user.passwordHash,
         await hasher.hash(normalizePassword(next)),
+        auditOf(clock.now(), changed),
       );
       if (!replaced) {
-        recordEvent({ ...subject, reason: 'changed_meanwhile' });
+        await recordRefusal({ ...subject, reason: 'changed_meanwhile' });
         throw new AuthError('invalid_credentials');
       }
-      recordEvent({ type: 'password_changed', userId, sessionId, ip: client.ip });
+      recordEvent(changed);
       await sessions.endOthers(user.id, sessionId, client, 'password_changed');
     },
 

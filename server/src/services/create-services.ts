@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
 import { type AccessTokens, createAccessTokens } from './access-tokens.ts';
 import { type Accounts, createAccounts } from './accounts.ts';
+import { type Admin, createAdmin } from './admin.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { createEmailFlows, type EmailFlows } from './email-flows.ts';
 import { createEmailLinks } from './email-links.ts';
@@ -47,6 +48,7 @@ export interface Services {
   accounts: Accounts;
   emailFlows: EmailFlows;
   mailSender: MailSender;
+  admin: Admin;
   sessions: Sessions;
   accessTokens: AccessTokens;
   revocations: RevocationList;
@@ -98,6 +100,7 @@ export function createServices(deps: ServicesDeps): Services {
     store,
     clock,
     accessTokens,
+    auditRetentionMs: config.auditRetentionDays * 86_400_000,
     onError: (error) => report(error, 'housekeeping'),
   });
   const throttle = createThrottle({ store, clock });
@@ -163,8 +166,19 @@ export function createServices(deps: ServicesDeps): Services {
     onBackgroundError: (error) => report(error, 'password reset'),
   });
 
+  const admin = createAdmin({
+    store,
+    clock,
+    hasher,
+    sessions,
+    revocations,
+    recordEvent,
+    onUserChanged: (userId) => accounts.forgetUser(userId),
+  });
+
   return {
     accounts,
+    admin,
     emailFlows,
     mailSender,
     sessions,

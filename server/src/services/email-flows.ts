@@ -15,7 +15,8 @@ import type { MailOutbox } from './mail-outbox.ts';
 import { renderMail } from './mail-templates.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { RevocationList } from './revocation-list.ts';
-import type { RecordSecurityEvent } from './security-events.ts';
+import type { Audit } from '../store/store.ts';
+import { auditOf, type RecordSecurityEvent, type SecurityEvent } from './security-events.ts';
 import type { ClientInfo } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { createHash } from 'node:crypto';
@@ -60,6 +61,12 @@ export interface EmailFlows {
   settle(): Promise<void>;
 }
 
+/** An event whose account only the store knows (it comes with the spent token). */
+const tokenAudit = (at: number, type: string, client: ClientInfo): Audit => ({
+  at,
+  events: [{ type, ip: client.ip ?? null, userAgent: client.userAgent?.slice(0, 512) ?? null }],
+});
+
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /**
@@ -87,9 +94,15 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
     const user = await store.findUserByEmail(email);
     if (user === undefined) return;
     const link = links.issue('reset', user.id, user.email);
-    await store.issueEmailToken(link.token, [link.mail]);
+    const event: SecurityEvent = {
+      type: 'password_reset_requested',
+      userId: user.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    };
+    await store.issueEmailToken(link.token, [link.mail], auditOf(clock.now(), event));
     options.onMailQueued();
-    recordEvent({ type: 'password_reset_requested', userId: user.id, ip: client.ip });
+    recordEvent(event);
   };
 
   return {
@@ -99,14 +112,25 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
       if (user.emailVerifiedAt !== null) return 'already_verified';
       await takeMailSlot(`mail-verify:${user.id}`);
       const link = links.issue('verify', user.id, user.email);
-      await store.issueEmailToken(link.token, [link.mail]);
+      const event: SecurityEvent = {
+        type: 'email_verification_requested',
+        userId: user.id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      };
+      await store.issueEmailToken(link.token, [link.mail], auditOf(clock.now(), event));
       options.onMailQueued();
-      recordEvent({ type: 'email_verification_requested', userId: user.id, ip: client.ip });
+      recordEvent(event);
       return 'sent';
     },
 
     async verify(token, client) {
-      const userId = await store.verifyEmail(tokenHashOf(token), clock.now());
+      const now = clock.now();
+      const userId = await store.verifyEmail(
+        tokenHashOf(token),
+        now,
+        tokenAudit(now, 'email_verified', client),
+      );
       if (userId === undefined) throw new AuthError('invalid_email_token');
       options.onUserChanged(userId);
       recordEvent({ type: 'email_verified', userId, ip: client.ip });
@@ -145,7 +169,12 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
       }
       const nextHash = await hasher.hash(normalizePassword(newPassword));
       const now = clock.now();
-      const reset = await store.resetPassword(tokenHash, nextHash, now);
+      const reset = await store.resetPassword(
+        tokenHash,
+        nextHash,
+        now,
+        tokenAudit(now, 'password_reset', client),
+      );
       if (reset === undefined) throw new AuthError('invalid_email_token');
       await options.revocations.publish(reset.revoked, now);
       await loginThrottle.recordSuccess(reset.email);
@@ -180,17 +209,20 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
         });
       }
       // The password is checked like a login's: same account limit, reserved before the hash.
-      const subject = { userId, sessionId, ip: client.ip };
+      const subject = { userId, sessionId, ip: client.ip, userAgent: client.userAgent };
+      const refuse = async (reason: string) => {
+        const event: SecurityEvent = { type: 'email_change_failed', ...subject, reason };
+        await store.recordAuditEvents(auditOf(clock.now(), event));
+        recordEvent(event);
+      };
       try {
         await loginThrottle.reserveAttempt(user.email);
       } catch (error) {
-        if (error instanceof AuthError && error.code === 'rate_limited') {
-          recordEvent({ type: 'email_change_failed', ...subject, reason: 'throttled' });
-        }
+        if (error instanceof AuthError && error.code === 'rate_limited') await refuse('throttled');
         throw error;
       }
       if (!(await checkPassword(hasher, user, currentPassword))) {
-        recordEvent({ type: 'email_change_failed', ...subject, reason: 'bad_password' });
+        await refuse('bad_password');
         throw new AuthError('invalid_credentials');
       }
       await loginThrottle.recordSuccess(user.email);
@@ -203,13 +235,19 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
         user.email,
         renderMail({ kind: 'change-notice', newEmail }),
       );
-      await store.issueEmailToken(link.token, [link.mail, notice]);
+      const requested: SecurityEvent = { type: 'email_change_requested', ...subject };
+      await store.issueEmailToken(link.token, [link.mail, notice], auditOf(clock.now(), requested));
       options.onMailQueued();
-      recordEvent({ type: 'email_change_requested', ...subject });
+      recordEvent(requested);
     },
 
     async confirmEmailChange(token, client) {
-      const changed = await store.confirmEmailChange(tokenHashOf(token), clock.now());
+      const now = clock.now();
+      const changed = await store.confirmEmailChange(
+        tokenHashOf(token),
+        now,
+        tokenAudit(now, 'email_changed', client),
+      );
       if (changed === 'taken') throw new AuthError('email_taken');
       if (changed === undefined) throw new AuthError('invalid_email_token');
       options.onUserChanged(changed.userId);

@@ -25,6 +25,8 @@ export function createHousekeeping(options: {
   store: Store;
   clock: Clock;
   accessTokens: AccessTokens;
+  /** Audit events older than this are deleted. */
+  auditRetentionMs: number;
   onError: (error: unknown) => void;
 }): Housekeeping {
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +36,7 @@ export function createHousekeeping(options: {
     const now = options.clock.now();
     const lease = await options.store.hitCounter(PRUNE_LEASE_KEY, PRUNE_LEASE_MS, now);
     if (lease.count !== 1) return false;
-    await options.store.pruneExpired(now);
+    await options.store.pruneExpired(now, options.auditRetentionMs);
     return true;
   };
   return {

@@ -6,6 +6,8 @@
  * address (an email field often holds a password typed one field too early). app.ts writes each
  * as one structured log line; the audit log of the operators' issue can record the same events.
  */
+import type { Audit, AuditDetail, AuditEntry } from '../store/store.ts';
+
 export type SecurityEventType =
   | 'registered'
   | 'login_succeeded'
@@ -20,7 +22,12 @@ export type SecurityEventType =
   | 'password_reset'
   | 'email_change_requested'
   | 'email_change_failed'
-  | 'email_changed';
+  | 'email_changed'
+  | 'logged_out'
+  | 'account_disabled'
+  | 'account_enabled'
+  | 'account_deleted'
+  | 'role_changed';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -35,9 +42,36 @@ export interface SecurityEvent {
    * `refresh_token_reuse`).
    */
   reason?: string;
+  /** Who did it when it was not the user: an admin's id. */
+  actorId?: string;
+  userAgent?: string;
 }
 
 export type RecordSecurityEvent = (event: SecurityEvent) => void;
+
+/**
+ * The audit-log form of an event (store.ts AuditEntry), written in the transaction of its change.
+ * The session id and reason go into `detail`; the user agent is cut to a sane length.
+ */
+export function auditEntryOf(event: SecurityEvent): AuditEntry {
+  const detail: AuditDetail = {};
+  if (event.sessionId !== undefined) detail['session_id'] = event.sessionId;
+  if (event.reason !== undefined) detail['reason'] = event.reason;
+  return {
+    type: event.type,
+    userId: event.userId,
+    actorId: event.actorId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent?.slice(0, 512) ?? null,
+    detail,
+  };
+}
+
+/** One event as the store's Audit, at `at`. */
+export const auditOf = (at: number, ...events: SecurityEvent[]): Audit => ({
+  at,
+  events: events.map(auditEntryOf),
+});
 
 /** For compositions that log nowhere (the CLI, and tests that do not look). */
 export const ignoreSecurityEvents: RecordSecurityEvent = () => undefined;

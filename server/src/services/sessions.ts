@@ -4,7 +4,12 @@ import type { RefreshTokenRecord, SessionRecord, Store } from '../store/store.ts
 import type { AccessClaims, AccessTokens } from './access-tokens.ts';
 import type { Clock } from './clock.ts';
 import type { RevocationList } from './revocation-list.ts';
-import type { RecordSecurityEvent } from './security-events.ts';
+import {
+  auditOf,
+  type RecordSecurityEvent,
+  type SecurityEvent,
+  type SecurityEventType,
+} from './security-events.ts';
 import { openSuccessor, sealSuccessor } from './successor-seal.ts';
 
 /**
@@ -61,13 +66,22 @@ export type EndOthersReason = 'signed_out_elsewhere' | 'password_changed';
  * The client of each call is the request's, for its security events (security-events.ts).
  */
 export interface Sessions {
-  start(userId: string, client: ClientInfo): Promise<IssuedSession>;
+  /** Starts a session; `event` (the sign-in) is written to the audit log with it. */
+  start(userId: string, client: ClientInfo, event?: SecurityEvent): Promise<IssuedSession>;
   /** Rotates a refresh token; AuthError `invalid_refresh_token` for anything but a usable one. */
   refresh(refreshToken: string, client: ClientInfo): Promise<IssuedSession>;
   /** Verifies an access token and that its session is not revoked. */
   authenticate(accessToken: string): Promise<AccessClaims>;
-  /** Ends one session of a user; false when the user has no such live session. */
-  end(userId: string, sessionId: string, client: ClientInfo): Promise<boolean>;
+  /**
+   * Ends one session of a user; false when the user has no such live session. `signed_out` (a
+   * logout, the default) or `ended_by_user` (another session of theirs).
+   */
+  end(
+    userId: string,
+    sessionId: string,
+    client: ClientInfo,
+    reason?: 'signed_out' | 'ended_by_user',
+  ): Promise<boolean>;
   /** Ends the session a refresh token belongs to; false when the token is not usable. */
   endByRefreshToken(refreshToken: string, client: ClientInfo): Promise<boolean>;
   /** Ends every session of a user but `keepSessionId`; returns how many ended. */
@@ -77,8 +91,14 @@ export interface Sessions {
     client: ClientInfo,
     reason: EndOthersReason,
   ): Promise<number>;
+  /** An admin (`actorId`) ends every session of a user; returns how many ended. */
+  endAll(userId: string, client: ClientInfo, actorId: string): Promise<number>;
   listLive(userId: string): Promise<SessionRecord[]>;
 }
+
+/** A logout is its own event; every other end of a session is `session_ended`. */
+const endedType = (reason: string): SecurityEventType =>
+  reason === 'signed_out' ? 'logged_out' : 'session_ended';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -102,18 +122,26 @@ export function createSessions(options: SessionsOptions): Sessions {
     session: { id: string; userId: string },
     reason: string,
     client: ClientInfo,
+    before: SecurityEventType[] = [],
   ): Promise<boolean> => {
     const now = clock.now();
-    const result = await store.revokeSession(session.id, now, reason);
+    const events: SecurityEvent[] = [...before, endedType(reason)].map((type) => ({
+      type,
+      userId: session.userId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    }));
+    // The events are written with the revocation, once it ended a live session (store.ts).
+    const result = await store.revokeSession(session.id, now, reason, auditOf(now, ...events));
     await revocations.publish(result, now);
     if (result.seq === null) return false;
-    recordEvent({
-      type: 'session_ended',
-      userId: session.userId,
-      sessionId: session.id,
-      ip: client.ip,
-      reason,
-    });
+    for (const event of events) {
+      recordEvent({
+        ...event,
+        sessionId: session.id,
+        reason: event.type === 'refresh_token_reused' ? undefined : reason,
+      });
+    }
     return true;
   };
 
@@ -165,13 +193,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     if (record.supersededAt === null) throw new Error('resume needs a superseded token');
     if (now - record.supersededAt > options.refreshReuseGraceSeconds * 1000) {
       const session = { id: record.sessionId, userId: record.session.userId };
-      recordEvent({
-        type: 'refresh_token_reused',
-        userId: session.userId,
-        sessionId: session.id,
-        ip: client.ip,
-      });
-      await revoke(session, 'refresh_token_reuse', client);
+      await revoke(session, 'refresh_token_reuse', client, ['refresh_token_reused']);
       throw new AuthError('invalid_refresh_token');
     }
     let current = token;
@@ -213,8 +235,30 @@ export function createSessions(options: SessionsOptions): Sessions {
     }
   };
 
+  /** Ends every live session of a user but `keep`, with one event per session, at once. */
+  const endWhere = async (
+    userId: string,
+    keep: string | null,
+    client: ClientInfo,
+    reason: string,
+    actorId?: string,
+  ): Promise<number> => {
+    const now = clock.now();
+    const event: SecurityEvent = {
+      type: 'session_ended',
+      userId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      ...(actorId === undefined ? {} : { actorId }),
+    };
+    const result = await store.revokeUserSessions(userId, keep, now, reason, auditOf(now, event));
+    await revocations.publish(result, now);
+    for (const sessionId of result.sessionIds) recordEvent({ ...event, sessionId, reason });
+    return result.sessionIds.length;
+  };
+
   return {
-    async start(userId, client) {
+    async start(userId, client, event) {
       const now = clock.now();
       const sessionId = crypto.randomUUID();
       const refreshToken = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
@@ -231,7 +275,9 @@ export function createSessions(options: SessionsOptions): Sessions {
           ip: client.ip ?? null,
         },
         { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
+        event && auditOf(now, { ...event, userAgent: client.userAgent }),
       );
+      if (event !== undefined) recordEvent({ ...event, sessionId });
       await endSessionsPastTheCap(userId, sessionId, client);
       return issue(sessionId, userId, {
         token: refreshToken,
@@ -278,12 +324,12 @@ export function createSessions(options: SessionsOptions): Sessions {
       return claims;
     },
 
-    async end(userId, sessionId, client) {
+    async end(userId, sessionId, client, reason = 'signed_out') {
       if (!SESSION_ID_PATTERN.test(sessionId)) return false;
       const session = await store.findSession(sessionId);
       if (session === undefined || session.userId !== userId || session.revokedAt !== null)
         return false;
-      return revoke(session, 'signed_out', client);
+      return revoke(session, reason, client);
     },
 
     async endByRefreshToken(refreshToken, client) {
@@ -292,15 +338,10 @@ export function createSessions(options: SessionsOptions): Sessions {
       return revoke({ id: record.sessionId, userId: record.session.userId }, 'signed_out', client);
     },
 
-    async endOthers(userId, keepSessionId, client, reason) {
-      const now = clock.now();
-      const result = await store.revokeUserSessions(userId, keepSessionId, now, reason);
-      await revocations.publish(result, now);
-      for (const sessionId of result.sessionIds) {
-        recordEvent({ type: 'session_ended', userId, sessionId, ip: client.ip, reason });
-      }
-      return result.sessionIds.length;
-    },
+    endOthers: (userId, keepSessionId, client, reason) =>
+      endWhere(userId, keepSessionId, client, reason),
+
+    endAll: (userId, client, actorId) => endWhere(userId, null, client, 'ended_by_admin', actorId),
 
     listLive: (userId) => store.listLiveSessions(userId, clock.now()),
   };

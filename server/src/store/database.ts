@@ -11,6 +11,8 @@ export interface UsersTable {
   admin: number;
   created_at: number;
   email_verified_at: number | null;
+  disabled_at: number | null;
+  last_login_at: number | null;
 }
 
 export interface SessionsTable {
@@ -101,6 +103,18 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export interface AuditEventsTable {
+  id: string;
+  type: string;
+  user_id: string | null;
+  actor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  /** JSON object. */
+  detail: string;
+}
+
 export interface LeasesTable {
   name: string;
   holder: string;
@@ -118,4 +132,5 @@ export interface Database {
   email_tokens: EmailTokensTable;
   outbox: OutboxTable;
   leases: LeasesTable;
+  audit_events: AuditEventsTable;
 }

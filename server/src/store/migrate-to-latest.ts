@@ -4,6 +4,7 @@ import { initial } from './migrations/0001-initial.ts';
 import { instancesAndRevocationLog } from './migrations/0002-instances-and-revocation-log.ts';
 import { refreshSuccessor } from './migrations/0003-refresh-successor.ts';
 import { emailFlows } from './migrations/0004-email-flows.ts';
+import { operators } from './migrations/0005-operators.ts';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-instances-and-revocation-log': instancesAndRevocationLog,
   '0003-refresh-successor': refreshSuccessor,
   '0004-email-flows': emailFlows,
+  '0005-operators': operators,
 };
 
 /**

@@ -8,6 +8,9 @@ import {
 } from 'kysely';
 import type { Database, SessionsTable, UsersTable } from './database.ts';
 import type {
+  Audit,
+  AuditDetail,
+  AuditEntry,
   EmailTokenPurpose,
   NewEmailToken,
   NewMail,
@@ -45,7 +48,12 @@ const toUser = (row: Selectable<UsersTable>): UserRecord => ({
   admin: Number(row.admin) === 1,
   createdAt: Number(row.created_at),
   emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
+  disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+  lastLoginAt: row.last_login_at === null ? null : Number(row.last_login_at),
 });
+
+/** `%`, `_` and `\` taken literally in a LIKE pattern (with `escape '\'`). */
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const toSession = (row: Selectable<SessionsTable>): SessionRecord => ({
   id: row.id,
@@ -93,14 +101,47 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
   type SessionFilter = (
     q: UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>,
   ) => UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>;
-  const revoke = (now: number, reason: string, which: SessionFilter): Promise<Revoked> =>
-    db.transaction().execute((trx) => revokeIn(trx, now, reason, which));
+  const revoke = (
+    now: number,
+    reason: string,
+    which: SessionFilter,
+    audit?: Audit,
+  ): Promise<Revoked> =>
+    db.transaction().execute((trx) => revokeIn(trx, now, reason, which, audit));
+
+  /**
+   * Writes audit events inside `trx`. `fill` supplies what only the change knows: the account,
+   * and details such as a session id.
+   */
+  const insertAudit = async (
+    trx: Kysely<Database>,
+    audit: Audit | undefined,
+    fill: { userId?: string; detail?: AuditDetail } = {},
+  ) => {
+    if (audit === undefined || audit.events.length === 0) return;
+    await trx
+      .insertInto('audit_events')
+      .values(
+        audit.events.map((event: AuditEntry) => ({
+          id: crypto.randomUUID(),
+          type: event.type,
+          user_id: event.userId === undefined ? (fill.userId ?? null) : event.userId,
+          actor_id: event.actorId ?? null,
+          ip: event.ip ?? null,
+          user_agent: event.userAgent ?? null,
+          created_at: audit.at,
+          detail: JSON.stringify({ ...event.detail, ...fill.detail }),
+        })),
+      )
+      .execute();
+  };
   /** The same, inside a transaction that also makes the change the revocation is for. */
   const revokeIn = async (
     trx: Transaction<Database>,
     now: number,
     reason: string,
     which: SessionFilter,
+    audit?: Audit,
   ): Promise<Revoked> => {
     await options.serialiseRevocations?.(trx);
     const ended = await which(
@@ -109,9 +150,16 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
         .set({ revoked_at: now, revoked_reason: reason })
         .where('revoked_at', 'is', null),
     )
-      .returning('id')
+      .returning(['id', 'user_id'])
       .execute();
     if (ended.length === 0) return { sessionIds: [], seq: null };
+    // One event per ended session, in the revocation's own transaction.
+    for (const session of ended) {
+      await insertAudit(trx, audit, {
+        userId: session.user_id,
+        detail: { session_id: session.id, reason },
+      });
+    }
     const logged = await trx
       .insertInto('revocations')
       .values(ended.map((e) => ({ session_id: e.id, revoked_at: now })))
@@ -198,7 +246,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       .executeTakeFirst();
 
   return {
-    async insertUser(user, verification) {
+    async insertUser(user, verification, audit) {
       return db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('users')
@@ -209,6 +257,8 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
             admin: user.admin ? 1 : 0,
             created_at: user.createdAt,
             email_verified_at: user.emailVerifiedAt,
+            disabled_at: user.disabledAt,
+            last_login_at: user.lastLoginAt,
           })
           .onConflict((oc) => oc.column('email').doNothing())
           .returning('id')
@@ -218,14 +268,16 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
           await insertToken(trx, verification.token);
           await insertMails(trx, [verification.mail]);
         }
+        await insertAudit(trx, audit, { userId: user.id });
         return true;
       });
     },
 
-    async issueEmailToken(token, mails) {
+    async issueEmailToken(token, mails, audit) {
       await db.transaction().execute(async (trx) => {
         await insertToken(trx, token);
         await insertMails(trx, mails);
+        await insertAudit(trx, audit, { userId: token.userId });
       });
     },
 
@@ -243,7 +295,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       return row && { userId: row.user_id, email: row.email };
     },
 
-    async verifyEmail(tokenHash, now) {
+    async verifyEmail(tokenHash, now, audit) {
       return db.transaction().execute(async (trx) => {
         const spent = await spendToken(trx, tokenHash, 'verify', now);
         if (spent === undefined) return undefined;
@@ -254,11 +306,12 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
           .set({ email_verified_at: sql<number>`coalesce(email_verified_at, ${now})` })
           .where('id', '=', spent.user_id)
           .execute();
+        await insertAudit(trx, audit, { userId: spent.user_id });
         return spent.user_id;
       });
     },
 
-    async resetPassword(tokenHash, nextHash, now) {
+    async resetPassword(tokenHash, nextHash, now, audit) {
       return db.transaction().execute(async (trx) => {
         const spent = await spendToken(trx, tokenHash, 'reset', now);
         if (spent === undefined) return undefined;
@@ -278,14 +331,23 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
           .where('purpose', '=', 'reset')
           .where('used_at', 'is', null)
           .execute();
-        const revoked = await revokeIn(trx, now, 'password_reset', (q) =>
-          q.where('user_id', '=', spent.user_id),
+        await insertAudit(trx, audit, { userId: spent.user_id });
+        const first = audit?.events[0];
+        const revoked = await revokeIn(
+          trx,
+          now,
+          'password_reset',
+          (q) => q.where('user_id', '=', spent.user_id),
+          audit && {
+            at: audit.at,
+            events: [{ type: 'session_ended', ip: first?.ip, userAgent: first?.userAgent }],
+          },
         );
         return { userId: spent.user_id, email: spent.email, revoked };
       });
     },
 
-    async confirmEmailChange(tokenHash, now) {
+    async confirmEmailChange(tokenHash, now, audit) {
       try {
         return await db.transaction().execute(async (trx) => {
           const spent = await spendToken(trx, tokenHash, 'change', now);
@@ -308,6 +370,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
             .set({ email: spent.email, email_verified_at: now })
             .where('id', '=', spent.user_id)
             .execute();
+          await insertAudit(trx, audit, { userId: spent.user_id });
           return { userId: spent.user_id, email: spent.email, previousEmail: before.email };
         });
       } catch (error) {
@@ -406,21 +469,144 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       return row && toUser(row);
     },
 
-    async replacePasswordHash(userId, currentHash, nextHash) {
+    async replacePasswordHash(userId, currentHash, nextHash, audit) {
       // One conditional UPDATE: the database serializes concurrent ones, so of several changes
       // made against the same current hash exactly one matches.
-      const row = await db
-        .updateTable('users')
-        .set({ password_hash: nextHash })
-        .where('id', '=', userId)
-        .where('password_hash', '=', currentHash)
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('users')
+          .set({ password_hash: nextHash })
+          .where('id', '=', userId)
+          .where('password_hash', '=', currentHash)
+          .returning('id')
+          .executeTakeFirst();
+        if (row === undefined) return false;
+        await insertAudit(trx, audit, { userId });
+        return true;
+      });
     },
 
-    async createSession(session, refresh) {
+    async listUsers({ query, limit, after }) {
+      let q = db.selectFrom('users').selectAll();
+      if (query !== undefined && query !== '') {
+        q = q.where(
+          sql<boolean>`lower(email) like ${`%${likeEscape(query.toLowerCase())}%`} escape '\\'`,
+        );
+      }
+      if (after !== undefined) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '>', after.createdAt),
+            eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+          ]),
+        );
+      }
+      const rows = await q.orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map(toUser);
+    },
+
+    async setUserDisabled(userId, disabled, now, audit) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('users')
+          .set({ disabled_at: disabled ? sql<number>`coalesce(disabled_at, ${now})` : null })
+          .where('id', '=', userId)
+          .returning('id')
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        await insertAudit(trx, audit, { userId });
+        if (!disabled) return { sessionIds: [], seq: null };
+        return revokeIn(trx, now, 'account_disabled', (q) => q.where('user_id', '=', userId));
+      });
+    },
+
+    async setUserAdmin(userId, admin, audit) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('users')
+          .set({ admin: admin ? 1 : 0 })
+          .where('id', '=', userId)
+          .returning('id')
+          .executeTakeFirst();
+        if (row === undefined) return false;
+        await insertAudit(trx, audit, { userId });
+        return true;
+      });
+    },
+
+    async deleteUser(userId, now, audit) {
+      return db.transaction().execute(async (trx) => {
+        const exists = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', userId)
+          .executeTakeFirst();
+        if (exists === undefined) return undefined;
+        // Revoked (and logged) first: every instance must refuse the sessions' tokens; the log
+        // keeps their ids after the rows are gone.
+        const revoked = await revokeIn(trx, now, 'account_deleted', (q) =>
+          q.where('user_id', '=', userId),
+        );
+        await trx.deleteFrom('email_tokens').where('user_id', '=', userId).execute();
+        await trx
+          .deleteFrom('refresh_tokens')
+          .where(
+            'session_id',
+            'in',
+            trx.selectFrom('sessions').select('id').where('user_id', '=', userId),
+          )
+          .execute();
+        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+        await trx.deleteFrom('users').where('id', '=', userId).execute();
+        await insertAudit(trx, audit, { userId });
+        return revoked;
+      });
+    },
+
+    async recordAuditEvents(audit) {
+      await db.transaction().execute((trx) => insertAudit(trx, audit));
+    },
+
+    async listAuditEvents({ userId, type, limit, before }) {
+      let q = db.selectFrom('audit_events').selectAll();
+      if (userId !== undefined) q = q.where('user_id', '=', userId);
+      if (type !== undefined) q = q.where('type', '=', type);
+      if (before !== undefined) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '<', before.createdAt),
+            eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
+          ]),
+        );
+      }
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        type: row.type,
+        userId: row.user_id,
+        actorId: row.actor_id,
+        ip: row.ip,
+        userAgent: row.user_agent,
+        createdAt: Number(row.created_at),
+        detail: JSON.parse(row.detail) as AuditDetail,
+      }));
+    },
+
+    async createSession(session, refresh, audit) {
       await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ last_login_at: session.createdAt })
+          .where('id', '=', session.userId)
+          .execute();
+        await insertAudit(trx, audit, {
+          userId: session.userId,
+          detail: { session_id: session.id },
+        });
         await trx
           .insertInto('sessions')
           .values({
@@ -526,15 +712,20 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       }
     },
 
-    async revokeSession(sessionId, now, reason) {
-      return revoke(now, reason, (q) => q.where('id', '=', sessionId));
+    async revokeSession(sessionId, now, reason, audit) {
+      return revoke(now, reason, (q) => q.where('id', '=', sessionId), audit);
     },
 
-    async revokeUserSessions(userId, exceptSessionId, now, reason) {
-      return revoke(now, reason, (q) => {
-        const mine = q.where('user_id', '=', userId);
-        return exceptSessionId === null ? mine : mine.where('id', '!=', exceptSessionId);
-      });
+    async revokeUserSessions(userId, exceptSessionId, now, reason, audit) {
+      return revoke(
+        now,
+        reason,
+        (q) => {
+          const mine = q.where('user_id', '=', userId);
+          return exceptSessionId === null ? mine : mine.where('id', '!=', exceptSessionId);
+        },
+        audit,
+      );
     },
 
     async listLiveSessions(userId, now) {
@@ -746,7 +937,11 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       await db.deleteFrom('throttle_counters').where('key', '=', key).execute();
     },
 
-    async pruneExpired(now) {
+    async pruneExpired(now, auditRetentionMs) {
+      await db
+        .deleteFrom('audit_events')
+        .where('created_at', '<', now - auditRetentionMs)
+        .execute();
       await db.deleteFrom('throttle_counters').where('window_ends_at', '<=', now).execute();
       await db.deleteFrom('email_tokens').where('expires_at', '<=', now).execute();
       await db

@@ -17,6 +17,50 @@ export interface UserRecord {
   createdAt: number;
   /** When the address was verified; null while it is not. */
   emailVerifiedAt: number | null;
+  /** When an operator disabled the account; null while it may sign in. */
+  disabledAt: number | null;
+  /** The last sign-in (registration, login); null before the first. */
+  lastLoginAt: number | null;
+}
+
+/** Small facts about an event: ids, reasons, counts. Never a secret. */
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+/** A security event as the audit log holds it (v2 contract, "Audit log"). */
+export interface AuditEvent {
+  id: string;
+  type: string;
+  /** The account it is about; null for a failed login that named no account. */
+  userId: string | null;
+  /** Who did it when it was not the user (an admin); null otherwise. */
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: number;
+  detail: AuditDetail;
+}
+
+/** An event to write together with a change; the store gives it its id and time. */
+export interface AuditEntry {
+  type: string;
+  /** Unset: the account the change is about, when only the store knows it (a spent token). */
+  userId?: string | null;
+  actorId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: AuditDetail;
+}
+
+/** Events to write in a change's transaction, at `at`. */
+export interface Audit {
+  at: number;
+  events: AuditEntry[];
+}
+
+/** Where a newest-first list goes on from: the last item of the previous page. */
+export interface PageCursor {
+  createdAt: number;
+  id: string;
 }
 
 /** What a link token is for: verifying the address, resetting the password, a new address. */
@@ -142,6 +186,7 @@ export interface Store {
   insertUser(
     user: UserRecord,
     verification?: { token: NewEmailToken; mail: NewMail },
+    audit?: Audit,
   ): Promise<boolean>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
@@ -150,12 +195,51 @@ export interface Store {
    * another change came first (or the user is gone); of concurrent calls with the same
    * `currentHash`, exactly one returns true.
    */
-  replacePasswordHash(userId: string, currentHash: string, nextHash: string): Promise<boolean>;
+  replacePasswordHash(
+    userId: string,
+    currentHash: string,
+    nextHash: string,
+    audit?: Audit,
+  ): Promise<boolean>;
+  /**
+   * Users, oldest first, whose email contains `query` (case-insensitive), after `after`. The order
+   * is (created_at, id), which rows added meanwhile cannot disturb: paging has no gaps or repeats.
+   */
+  listUsers(filter: { query?: string; limit: number; after?: PageCursor }): Promise<UserRecord[]>;
+  /**
+   * Disables (revoking and logging every session in the same transaction) or enables an account;
+   * undefined when there is no such user.
+   */
+  setUserDisabled(
+    userId: string,
+    disabled: boolean,
+    now: number,
+    audit: Audit,
+  ): Promise<Revoked | undefined>;
+  /** Grants or removes the admin role; false when there is no such user. */
+  setUserAdmin(userId: string, admin: boolean, audit: Audit): Promise<boolean>;
+  /**
+   * Deletes the account and everything of it but its audit events, revoking and logging its
+   * sessions first (so every instance refuses their tokens); undefined when there is no such user.
+   */
+  deleteUser(userId: string, now: number, audit: Audit): Promise<Revoked | undefined>;
+
+  /** Writes events that go with no change (a failed login). */
+  recordAuditEvents(audit: Audit): Promise<void>;
+  /** Audit events, newest first, after `before`. */
+  listAuditEvents(filter: {
+    userId?: string;
+    type?: string;
+    limit: number;
+    before?: PageCursor;
+  }): Promise<AuditEvent[]>;
 
   /** Creates a session with its first refresh token, atomically. */
+  /** Also sets the user's `lastLoginAt`, and writes `audit`, in the same transaction. */
   createSession(
     session: NewSession,
     refresh: { tokenHash: string; expiresAt: number },
+    audit?: Audit,
   ): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
@@ -175,15 +259,17 @@ export interface Store {
   }): Promise<'rotated' | 'superseded' | 'ended'>;
   /**
    * Revokes one session if it is live, and logs it in the same transaction (so no instance can
-   * see the one without the other).
+   * see the one without the other). Each event of `audit` is written once per ended session
+   * (its user, and its `session_id` in the detail), and only if one ended.
    */
-  revokeSession(sessionId: string, now: number, reason: string): Promise<Revoked>;
-  /** Revokes and logs every live session of a user except one. */
+  revokeSession(sessionId: string, now: number, reason: string, audit?: Audit): Promise<Revoked>;
+  /** Revokes and logs every live session of a user except one; `audit` as for revokeSession. */
   revokeUserSessions(
     userId: string,
     exceptSessionId: string | null,
     now: number,
     reason: string,
+    audit?: Audit,
   ): Promise<Revoked>;
   /** Live sessions of a user (not revoked, not expired), newest first. */
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
@@ -225,7 +311,7 @@ export interface Store {
    * Records a link token and its mails in one transaction. Older unused tokens of the same
    * purpose and account are retired in it (a newer link makes older ones unusable).
    */
-  issueEmailToken(token: NewEmailToken, mails: NewMail[]): Promise<void>;
+  issueEmailToken(token: NewEmailToken, mails: NewMail[], audit?: Audit): Promise<void>;
   /**
    * The account and address of a usable token of `purpose`: not used, not expired, and for
    * `verify` and `reset` sent to the account's current address. Reads only; spends nothing.
@@ -239,16 +325,18 @@ export interface Store {
    * Spends a usable `verify` token and marks its address verified, in one transaction; the
    * user id, or undefined when the token was not usable. Of concurrent calls one succeeds.
    */
-  verifyEmail(tokenHash: string, now: number): Promise<string | undefined>;
+  verifyEmail(tokenHash: string, now: number, audit?: Audit): Promise<string | undefined>;
   /**
    * Spends a usable `reset` token and, in the same transaction, sets the password hash, counts
    * the address as verified, retires the account's other reset tokens and revokes (and logs)
    * every session. Undefined when the token was not usable; of concurrent calls one succeeds.
+   * `audit` is written once; each ended session also gets a `session_ended` event.
    */
   resetPassword(
     tokenHash: string,
     nextHash: string,
     now: number,
+    audit?: Audit,
   ): Promise<{ userId: string; email: string; revoked: Revoked } | undefined>;
   /**
    * Spends a usable `change` token and makes its address the account's email, verified, in one
@@ -258,6 +346,7 @@ export interface Store {
   confirmEmailChange(
     tokenHash: string,
     now: number,
+    audit?: Audit,
   ): Promise<{ userId: string; email: string; previousEmail: string } | 'taken' | undefined>;
 
   /** Records mails for the outbox (outside a change: notices). */
@@ -279,8 +368,11 @@ export interface Store {
   /** The counter's state, or undefined when it has no live window. */
   readCounter(key: string, now: number): Promise<CounterState | undefined>;
   deleteCounter(key: string): Promise<void>;
-  /** Deletes ended counter windows, and refresh tokens and sessions that can no longer be used. */
-  pruneExpired(now: number): Promise<void>;
+  /**
+   * Deletes ended counter windows, refresh tokens and sessions that can no longer be used, and
+   * audit events older than `auditRetentionMs`.
+   */
+  pruneExpired(now: number, auditRetentionMs: number): Promise<void>;
 
   /** Resolves when the database answers. */
   ping(): Promise<void>;
