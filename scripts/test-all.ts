@@ -382,7 +382,7 @@ const POSTGRES_ONLY = ['multi-instance.test.ts', 'nginx.test.ts'];
  * store-conformance checks that interface on both engines, so running them on PostgreSQL again
  * would repeat the SQLite step at twice its cost. What only a real PostgreSQL shows stays:
  * several instances on one database and its restart (multi-instance), the scale-out guide's
- * nginx setup, real server processes on it (process), and the housekeeping lease. Longest first, so that the two at a
+ * nginx setup, real server processes on it (process), the housekeeping lease, and the operator CLI. Longest first, so that the two at a
  * time finish together.
  */
 const DATABASE_SUITES = [
@@ -392,6 +392,7 @@ const DATABASE_SUITES = [
   'store-conformance.test.ts',
   'nginx.test.ts',
   'housekeeping.test.ts',
+  'cli.test.ts',
 ].map((file) => `server/test/${file}`);
 
 const SCREENSHOT_DIR = join(root, '.ci-out/screenshots');

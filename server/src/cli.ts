@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { AuthError } from './errors.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { Actor } from './services/admin.ts';
 import { createServices, type Services } from './services/create-services.ts';
 import { openStore } from './store/open-store.ts';
@@ -29,6 +29,20 @@ Commands:
 const CLI: Actor = { id: null, client: { ip: undefined, userAgent: 'latchkey-cli' } };
 
 class UsageError extends Error {}
+
+function describeDatabase(config: Config): string {
+  if (config.databaseUrl === undefined) return `in ${config.dataDir}`;
+  const url = new URL(config.databaseUrl);
+  return `at ${url.hostname}:${url.port || '5432'}${url.pathname}`;
+}
+
+/** The innermost message of an error chain (a migration failure wraps the connection's). */
+function rootCause(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause !== undefined) current = current.cause;
+  if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
+  return current instanceof Error ? current.message || current.name : String(current);
+}
 
 /** The first line of stdin, without its line ending; never echoed, never from argv. */
 async function readPassword(): Promise<string> {
@@ -128,7 +142,12 @@ async function run(command: string | undefined, args: string[]): Promise<number>
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const store = await openStore(config); // opening migrates
+  const store = await openStore(config).catch((error: unknown) => {
+    // Opening migrates; name where it looked (never the URL's password) and the first cause.
+    throw new Error(
+      `The database ${describeDatabase(config)} cannot be reached: ${rootCause(error)}`,
+    );
+  });
   try {
     process.stdout.write(`${await action(createServices({ config, store }), args)}\n`);
     return 0;
@@ -145,11 +164,9 @@ run(process.argv[2], process.argv.slice(3)).then(
       process.exit(2);
     }
     const message =
-      error instanceof ConfigError || error instanceof AuthError
+      error instanceof ConfigError || error instanceof AuthError || error instanceof Error
         ? error.message
-        : error instanceof Error && /ECONNREFUSED|connect|unavailable/i.test(error.message)
-          ? `The database cannot be reached: ${error.message}`
-          : String(error);
+        : String(error);
     process.stderr.write(`${message}\n`);
     process.exit(1);
   },
