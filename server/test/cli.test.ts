@@ -150,6 +150,7 @@ describe(`the operator CLI (${testEngine})`, () => {
     const tag = `cli${process.pid}list`;
     const a = await registerUser(t.app, `a.${tag}@example.com`);
     await latchkey(['grant-admin', a.email], database.env);
+    t.clock.advance(1); // oldest first: b registers after a
     await registerUser(t.app, `b.${tag}@example.com`);
     const run = await latchkey(['list-users', '--query', tag], database.env);
     assert.equal(run.code, 0, run.stderr);
