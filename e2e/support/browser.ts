@@ -155,6 +155,8 @@ export interface Suite {
   readonly browser: Browser;
   /** Where the tests open the app. */
   readonly appUrl: string;
+  /** The server's DATA_DIR (its SQLite database), for the operator CLI. */
+  readonly dataDir: string;
   /** Declares a test that gets a {@link BrowserTest}; it fails on unexpected browser errors. */
   test(name: string, body: (t: BrowserTest) => Promise<void>): void;
 }
@@ -177,6 +179,7 @@ export function useSuite(options: SuiteOptions = {}): Suite {
   let browser: Browser | undefined;
   let appUrl: string | undefined;
   let removeData: (() => void) | undefined;
+  let dataDir: string | undefined;
   let tearDown: (() => Promise<void>) | undefined;
 
   before(async () => {
@@ -185,6 +188,7 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     const port = await freePort();
     const data = tempDataDir();
     removeData = data.remove;
+    dataDir = data.dir;
     server = await startServer({
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -236,6 +240,9 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     },
     get appUrl() {
       return need(appUrl, 'the app');
+    },
+    get dataDir() {
+      return need(dataDir, 'the data directory');
     },
     test(name, body) {
       test(name, { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -190,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
         app.log.warn({ err: error }, 'health check: database unavailable'),
     }),
   );
-  await registerWebApp(app, config.webDir);
+  await registerWebApp(app, config.webDir, headerSets.document);
 
   return { app, services };
 }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import {
@@ -513,6 +516,35 @@ describe('API documentation', () => {
       assert.equal(asset.origin, base, `${ref} is served by this server`);
       const assetRes = await t.app.inject({ method: 'GET', url: asset.pathname + asset.search });
       assert.equal(assetRes.statusCode, 200, `${ref} answers ${assetRes.statusCode}`);
+    }
+  });
+});
+
+describe('the web app next to the API', () => {
+  test('GET /admin serves the app’s page with the document CSP and no-store; /admin/… stays API', async (ctx) => {
+    const webDir = mkdtempSync(join(tmpdir(), 'latchkey-web-'));
+    writeFileSync(
+      join(webDir, 'index.html'),
+      '<!doctype html><title>app</title><script src="/main.js"></script>',
+    );
+    const t = await createTestApp({ env: { WEB_DIR: webDir } });
+    ctx.after(async () => {
+      await t.close();
+      rmSync(webDir, { recursive: true, force: true });
+    });
+    const page = await t.app.inject({ method: 'GET', url: '/admin' });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    assert.match(page.body, /<title>app<\/title>/);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    const other = await t.app.inject({ method: 'GET', url: '/account' });
+    assert.match(String(other.headers['content-security-policy']), /script-src 'self'/);
+    for (const url of ['/admin/nothing-here', '/auth/nothing-here']) {
+      const api = await t.app.inject({ method: 'GET', url });
+      assert.equal(api.statusCode, 404, url);
+      assert.equal(json(api).code, 'not_found', url);
+      assert.equal(api.headers['cache-control'], 'no-store', url);
     }
   });
 });

@@ -4,9 +4,9 @@
  */
 export interface ApiBase {
   /** The absolute URL of an API path such as `/auth/login` (or as configured, when relative). */
-  url(path: `/auth/${string}` | '/auth'): string;
+  url(path: `/auth/${string}` | '/auth' | `/admin/${string}`): string;
   /**
-   * True when `url` is under the API's `/auth/` on the API's origin: only such requests get the
+   * True when `url` is under the API's `/auth/` or `/admin/` on the API's origin: only such requests get the
    * bearer token and cookies (a look-alike host, another scheme or another path gets neither).
    */
   covers(url: string): boolean;
@@ -20,8 +20,10 @@ export function createApiBase(apiUrl: string, baseUri: string | undefined): ApiB
   const prefix = apiUrl.replace(/\/+$/, '');
   const fallbackBase = 'http://localhost/';
   let api: URL | undefined;
+  let admin: URL | undefined;
   try {
     api = new URL(`${prefix}/auth/`, baseUri ?? fallbackBase);
+    admin = new URL(`${prefix}/admin/`, baseUri ?? fallbackBase);
   } catch {
     api = undefined;
   }
@@ -35,7 +37,11 @@ export function createApiBase(apiUrl: string, baseUri: string | undefined): ApiB
       } catch {
         return false;
       }
-      return target.origin === api.origin && target.pathname.startsWith(api.pathname);
+      return (
+        target.origin === api.origin &&
+        (target.pathname.startsWith(api.pathname) ||
+          (admin !== undefined && target.pathname.startsWith(admin.pathname)))
+      );
     },
   };
 }

@@ -26,6 +26,28 @@ export const authGuard: CanActivateFn = async (_route, state) => {
 };
 
 /**
+ * Lets admins through; sends other signed-in users to `homePath` and signed-out users to the
+ * login page (with `returnUrl`). The server checks the role on every admin request anyway: this
+ * guard only keeps others from a page that could not work for them.
+ *
+ * @example
+ * ```ts
+ * { path: 'admin', component: AdminPage, canActivate: [adminGuard] }
+ * ```
+ */
+export const adminGuard: CanActivateFn = async (_route, state) => {
+  const auth = inject(LatchkeyAuth);
+  const router = inject(Router);
+  const { loginPath, homePath } = inject(LATCHKEY_CONFIG);
+  await auth.whenReady();
+  if (auth.status() === 'signed-in') {
+    return auth.user()?.admin === true ? true : router.createUrlTree([homePath]);
+  }
+  if (auth.status() !== 'signed-out') return false; // server-side rendering: undecided
+  return router.createUrlTree([loginPath], { queryParams: { returnUrl: state.url } });
+};
+
+/**
  * Lets signed-out users through (login and register pages); sends signed-in users to
  * `homePath` (default `/status`: set it to a route your app has). Waits for the start-up
  * refresh first; under server-side rendering it neither lets through nor redirects.

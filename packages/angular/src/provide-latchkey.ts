@@ -4,6 +4,7 @@ import {
   makeEnvironmentProviders,
   provideEnvironmentInitializer,
 } from '@angular/core';
+import { LatchkeyAdmin } from './latchkey-admin';
 import { LatchkeyAuth } from './latchkey-auth';
 import { LATCHKEY_CONFIG, type LatchkeyConfig, resolveLatchkeyConfig } from './latchkey-config';
 
@@ -26,6 +27,7 @@ export function provideLatchkey(config: LatchkeyConfig = {}): EnvironmentProvide
   return makeEnvironmentProviders([
     { provide: LATCHKEY_CONFIG, useValue: resolveLatchkeyConfig(config) },
     LatchkeyAuth,
+    LatchkeyAdmin,
     // Created at start-up so the silent refresh begins before the first guard asks.
     provideEnvironmentInitializer(() => void inject(LatchkeyAuth)),
   ]);

@@ -1,5 +1,5 @@
 import type { Routes } from '@angular/router';
-import { authGuard, guestGuard } from '@latchkey/angular';
+import { adminGuard, authGuard, guestGuard } from '@latchkey/angular';
 
 export const routes: Routes = [
   {
@@ -36,6 +36,12 @@ export const routes: Routes = [
     title: 'Account · Latchkey',
     canActivate: [authGuard],
     loadComponent: () => import('./account/account-page').then((m) => m.AccountPage),
+  },
+  {
+    path: 'admin',
+    title: 'Admin · Latchkey',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
   },
   {
     path: 'forgot-password',

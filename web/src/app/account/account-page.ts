@@ -2,12 +2,13 @@ import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/cor
 import { LatchkeyAuth, type LatchkeyResult } from '@latchkey/angular';
 import { type FormField, SimpleForm } from '../shared/simple-form';
 import { retryAfterText } from '../shared/retry-after-text';
+import { SecurityActivity } from './security-activity';
 
 /** The signed-in user's email and its verified state, and forms to change password and email. */
 @Component({
   selector: 'app-account-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [SimpleForm],
+  imports: [SimpleForm, SecurityActivity],
   template: `
     <section class="narrow">
       <h1>Account</h1>
@@ -54,6 +55,9 @@ import { retryAfterText } from '../shared/retry-after-text';
         [fields]="emailFields"
         [action]="changeEmail"
       />
+
+      <h2>Security activity</h2>
+      <app-security-activity />
     </section>
   `,
 })

@@ -19,6 +19,9 @@ const PROTECTED_PATHS = ['/status', '/sessions'];
           <span class="who" data-testid="signed-in-email">{{ user.email }}</span>
           <a routerLink="/sessions">Sessions</a>
           <a routerLink="/account">Account</a>
+          @if (user.admin) {
+            <a routerLink="/admin">Admin</a>
+          }
           <button type="button" (click)="logOut()" [disabled]="loggingOut()">Log out</button>
         } @else if (auth.status() === 'unknown') {
           <span class="who" role="status" data-testid="auth-pending">Checking your session…</span>
