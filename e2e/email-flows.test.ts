@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import type { Page } from 'playwright-core';
 import { freePort } from '../server/test/support/server-process.ts';
 import {
   type ReceivedMail,
@@ -18,6 +17,7 @@ import {
   register,
   registerViaApi,
   uniqueEmail,
+  signIn,
   useSuite,
   waitForPath,
   waitSignedIn,
@@ -48,17 +48,6 @@ function linkOf(mail: ReceivedMail): string {
 function pathOfLink(link: string): string {
   const url = new URL(link);
   return `${url.pathname}${url.hash}`;
-}
-
-async function signIn(
-  t: { open(page: Page, path: string): Promise<void> },
-  page: Page,
-  email: string,
-) {
-  await t.open(page, '/login');
-  await logIn(page, email);
-  await waitForPath(page, '/status');
-  await waitSignedIn(page, email);
 }
 
 suite.test(

@@ -7,28 +7,16 @@ import type { Page } from 'playwright-core';
 import {
   accountNav,
   focus,
-  logIn,
   register,
   registerViaApi,
   uniqueEmail,
+  signIn,
   useSuite,
   waitForPath,
   waitSignedIn,
 } from './support/browser.ts';
 
 const suite = useSuite();
-
-/** Opens /login in `page`, logs in as `email` and waits for the status page. */
-async function signIn(
-  t: { open(page: Page, path: string): Promise<void> },
-  page: Page,
-  email: string,
-) {
-  await t.open(page, '/login');
-  await logIn(page, email);
-  await waitForPath(page, '/status');
-  await waitSignedIn(page, email);
-}
 
 function sessionList(page: Page) {
   return page.getByRole('list', { name: 'Your sessions' }).getByRole('listitem');

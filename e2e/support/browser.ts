@@ -355,6 +355,18 @@ export function accountNav(page: Page): Locator {
   return page.getByRole('navigation', { name: 'Account' });
 }
 
+/** Opens /login in `page`, logs in as `email` and waits for the status page. */
+export async function signIn(
+  t: { open(page: Page, path: string): Promise<void> },
+  page: Page,
+  email: string,
+): Promise<void> {
+  await t.open(page, '/login');
+  await logIn(page, email);
+  await waitForPath(page, '/status');
+  await waitSignedIn(page, email);
+}
+
 /** Waits until the header shows `email`, a Sessions link and a Log out button. */
 export async function waitSignedIn(page: Page, email: string): Promise<void> {
   const nav = accountNav(page);

@@ -2,9 +2,10 @@ import { MESSAGES, OPERATIONS } from '@latchkey/contract';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessClaims } from '../services/access-tokens.ts';
-import type { Actor, Admin, AuditEvent, SessionRecord, UserRecord } from '../services/admin.ts';
+import type { Actor, Admin, AuditEvent, UserRecord } from '../services/admin.ts';
 import type { ClientInfo } from '../services/sessions.ts';
 import { route } from './route.ts';
+import { sessionDataOf } from './session-data.ts';
 
 export interface AdminRoutesDeps {
   admin: Admin;
@@ -25,16 +26,6 @@ const userOf = (user: UserRecord) => ({
   disabled: user.disabledAt !== null,
   registered_on: iso(user.createdAt),
   last_login_at: user.lastLoginAt === null ? null : iso(user.lastLoginAt),
-});
-
-const sessionOf = (s: SessionRecord) => ({
-  id: s.id,
-  created_at: iso(s.createdAt),
-  last_used_at: iso(s.lastUsedAt),
-  expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
-  user_agent: s.userAgent,
-  ip: s.ip,
-  current: false,
 });
 
 /** An audit event on the wire. */
@@ -109,7 +100,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, deps: AdminRoutesD
       const { user, sessions } = await admin.getUser(request.params.id);
       return {
         status: 'success',
-        data: { ...userOf(user), sessions: sessions.map(sessionOf) },
+        data: { ...userOf(user), sessions: sessions.map((s) => sessionDataOf(s, null)) },
       } as const;
     },
   });

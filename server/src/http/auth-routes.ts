@@ -13,6 +13,7 @@ import type { RefreshCookie } from './refresh-cookie.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerEmailRoutes } from './email-routes.ts';
 import { route } from './route.ts';
+import { sessionDataOf } from './session-data.ts';
 import { markApiRoutes } from './security-headers.ts';
 
 export interface AuthRoutesDeps {
@@ -27,7 +28,6 @@ export interface AuthRoutesDeps {
 }
 
 const rateLimited = { rateLimit: {} };
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The `/auth` API. Each route is registered from its operation in the contract (method, path,
@@ -186,15 +186,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
         const live = await sessions.listLive(sub);
         return {
           status: 'success',
-          data: live.map((s) => ({
-            id: s.id,
-            created_at: iso(s.createdAt),
-            last_used_at: iso(s.lastUsedAt),
-            expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
-            user_agent: s.userAgent,
-            ip: s.ip,
-            current: s.id === sid,
-          })),
+          data: live.map((s) => sessionDataOf(s, sid)),
         } as const;
       },
     });

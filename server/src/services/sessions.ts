@@ -31,6 +31,9 @@ const USER_AGENT_MAX_LENGTH = 512;
  */
 const MAX_CHAIN_STEPS = 16;
 
+/** Sessions as the API shows them; named here so http/ needs no import of store/. */
+export type { SessionRecord };
+
 export interface SessionsOptions {
   store: Store;
   clock: Clock;
