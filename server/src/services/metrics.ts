@@ -60,6 +60,12 @@ const PROPAGATION_BUCKETS_SECONDS = [
 
 type RefreshOutcome = 'succeeded' | 'refused' | 'failed';
 
+/**
+ * Events that end a session, each one revocation: `session_ended`, and `logged_out` where a
+ * logout is an event of its own (the audit log's name for it, reason `signed_out`).
+ */
+const SESSION_END_EVENTS: ReadonlySet<string> = new Set(['session_ended', 'logged_out']);
+
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   const registers = [registry];
@@ -215,6 +221,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
     countSecurityEvent(event) {
       securityEvents.inc({ type: event.type });
+      if (SESSION_END_EVENTS.has(event.type)) {
+        revocations.inc({ reason: event.reason ?? 'unknown' });
+        return;
+      }
       switch (event.type) {
         case 'login_succeeded':
           logins.inc({ outcome: 'succeeded' });
@@ -224,9 +234,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
           break;
         case 'refresh_token_reused':
           reuses.inc();
-          break;
-        case 'session_ended':
-          revocations.inc({ reason: event.reason ?? 'unknown' });
           break;
         default:
           break;
