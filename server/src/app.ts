@@ -11,6 +11,7 @@ import {
   toAuthError,
 } from './http/error-handler.ts';
 import { registerIpRateLimit } from './http/ip-rate-limit.ts';
+import { registerMetrics } from './http/metrics-route.ts';
 import { acceptJsonBodiesOnly } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createOriginCheck } from './http/origin-check.ts';
@@ -167,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
   });
   await app.register(cookie);
   await registerIpRateLimit(app, { perMinute: config.rateLimitPerIp, throttle: services.throttle });
+  registerMetrics(app, { token: config.metricsToken, metrics: services.metrics });
   await registerOpenApi(app, { publicUrl: config.publicUrl });
 
   const cookieOptions = { sameSite: config.cookieSameSite, secure: config.cookieSecure };

@@ -208,6 +208,24 @@ const encryptionKey: Parser<Buffer> = {
   },
 };
 
+/** The shortest METRICS_TOKEN accepted: 16 characters leave far too many to guess over HTTP. */
+const METRICS_TOKEN_MIN_LENGTH = 16;
+
+/**
+ * A bearer secret of visible ASCII without spaces (RFC 6750 §2.1 token68 and more), at least
+ * `minLength` long. The value is never echoed: it is a secret.
+ */
+function bearerSecret(minLength: number): Parser<string> {
+  const accepts = `at least ${minLength} visible ASCII characters, no spaces (\`openssl rand -hex 32\`)`;
+  return {
+    accepts,
+    read: (raw, name) =>
+      /^[\x21-\x7e]+$/.test(raw) && raw.length >= minLength
+        ? ok(raw)
+        : refuse(`${name} must be ${accepts}; the value is not shown.`),
+  };
+}
+
 /**
  * No chain of proxies in front of one server is this long (a CDN, a load balancer and nginx are
  * three); a count far past the real one trusts addresses the client wrote, as `true` would.
@@ -597,6 +615,14 @@ export const CONFIG_VARIABLES = {
     default: 'info',
     doc: 'How much is logged.',
     details: 'Logs are JSON lines on stdout; passwords, tokens and cookies are never written.',
+  },
+  METRICS_TOKEN: {
+    group: 'operations',
+    parser: bearerSecret(METRICS_TOKEN_MIN_LENGTH),
+    example: 'change-me-to-32-random-characters',
+    doc: 'Bearer token for GET /metrics (Prometheus text format); unset, /metrics is a 404.',
+    details: 'A scrape without it, or with another, answers 401. Keep it as secret as a password.',
+    inReadme: true,
   },
   WEB_DIR: {
     group: 'operations',

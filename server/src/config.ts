@@ -63,6 +63,8 @@ export interface Config {
   /** No sync for this long: refuse access tokens; also the longest a revocation waits. */
   revocationFailClosedMs: number;
   logLevel: string;
+  /** The Bearer token GET /metrics asks for; unset: /metrics answers 404. A secret. */
+  metricsToken: string | undefined;
   /** Longest a query may take: SQLite's busy timeout, PostgreSQL's statement_timeout. */
   databaseStatementTimeoutMs: number;
   /** PostgreSQL: longest wait for a connection (a new one, or a free one from the pool). */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     revocationPollMs: v.REVOCATION_POLL_MS,
     revocationFailClosedMs: v.REVOCATION_FAIL_CLOSED_MS,
     logLevel: v.LOG_LEVEL,
+    metricsToken: v.METRICS_TOKEN,
     databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
     databasePoolSize: v.DATABASE_POOL_SIZE,

@@ -56,6 +56,7 @@ const OTHER_VALUES: Record<string, string> = {
   REQUEST_TIMEOUT_MS: '20000',
   KEEP_ALIVE_TIMEOUT_MS: '7000',
   LOG_LEVEL: 'warn',
+  METRICS_TOKEN: 'scrape-secret-0123456789',
   WEB_DIR: '/srv/latchkey/web',
   SMTP_URL: 'smtps://mailer:secret@mail.example.com:465',
   MAIL_FROM: 'Example <auth@example.com>',
@@ -230,6 +231,7 @@ describe('loadConfig defaults', () => {
       revocationPollMs: 250,
       revocationFailClosedMs: 3000,
       logLevel: 'warn',
+      metricsToken: 'scrape-secret-0123456789',
       databaseStatementTimeoutMs: 1500,
       databaseConnectTimeoutMs: 700,
       databasePoolSize: 25,
@@ -382,6 +384,14 @@ describe('loadConfig errors', () => {
           /KEY_ENCRYPTION_KEY must be 32 random bytes/.test(error.message) &&
           !error.message.includes(raw),
       );
+    }
+  });
+
+  test('loadConfig refuses a METRICS_TOKEN that is short or has spaces, without echoing it', () => {
+    for (const raw of ['short-secret', 'sixteen chars with spaces']) {
+      const error = configError({ METRICS_TOKEN: raw });
+      assert.match(error.message, /METRICS_TOKEN must be at least 16 visible ASCII characters/);
+      assert.ok(!error.message.includes(raw), error.message);
     }
   });
 

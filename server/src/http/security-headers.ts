@@ -29,9 +29,12 @@ export interface SecurityHeaderSets {
  */
 const NO_STORE = { 'cache-control': 'no-store' } as const;
 
-/** Paths whose every answer is private: `/auth` and `/admin`, and everything below them. */
+/**
+ * Paths whose every answer is private: `/auth` and `/admin`, and everything below them, and
+ * `/metrics` (an operator's view of the server, behind METRICS_TOKEN).
+ */
 export function isPrivateApiPath(url: string): boolean {
-  return /^\/(auth|admin)(\/|\?|#|$)/.test(url);
+  return /^\/(auth|admin|metrics)(\/|\?|#|$)/.test(url);
 }
 
 /** Runs helmet's middleware once against a recording response and returns the headers it set. */

@@ -82,6 +82,8 @@ export interface AccessTokens {
   jwks(): Promise<{ keys: PublicJwk[] }>;
   /** Creates a new signing key and retires the others (they stay in the JWKS until their tokens expire). */
   rotateKeys(): Promise<string>;
+  /** Look-ups of the verified-token cache since start (issue 14: its hit rate is a metric). */
+  cacheStats(): { hits: number; misses: number; entries: number };
 }
 
 /** A public key as the JWKS publishes it: always with its type and kid (RFC 7517 §4.1, §4.5). */
@@ -124,6 +126,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   let keys = new Map<string, LoadedKey>();
   let signingKey: LoadedKey | undefined;
   const verified = new Map<string, AccessClaims>();
+  // Plain numbers, read at scrape time: the hot path pays one increment, not a metrics call.
+  let cacheHits = 0;
+  let cacheMisses = 0;
   let lastLoadAt = Number.NEGATIVE_INFINITY;
 
   const importKey = async (record: SigningKeyRecord): Promise<LoadedKey> => {
@@ -242,9 +247,11 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     async verify(token) {
       const cached = verified.get(token);
       if (cached !== undefined) {
+        cacheHits += 1;
         checkExpiry(cached);
         return cached;
       }
+      cacheMisses += 1;
       if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token');
       let payload: JWTPayload;
       try {
@@ -308,5 +315,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       await loadKeys();
       return record.kid;
     },
+
+    cacheStats: () => ({ hits: cacheHits, misses: cacheMisses, entries: verified.size }),
   };
 }

@@ -12,6 +12,7 @@ import { createKeySealer } from './key-sealer.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createMailOutbox } from './mail-outbox.ts';
 import { createMailSender, type MailSender, type MailSenderOptions } from './mail-sender.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createFileTransport, createSmtpTransport } from './mail-transport.ts';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
 import { createRevocationList, type RevocationList } from './revocation-list.ts';
@@ -54,6 +55,8 @@ export interface Services {
   revocations: RevocationList;
   housekeeping: Housekeeping;
   throttle: Throttle;
+  /** Counters and histograms fed by the services; served at GET /metrics with METRICS_TOKEN. */
+  metrics: Metrics;
   /** Resolves when the database answers (the health check). */
   pingDatabase(): Promise<void>;
   /**
@@ -75,7 +78,13 @@ export function createServices(deps: ServicesDeps): Services {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
   const report = deps.onBackgroundError ?? (() => undefined);
-  const recordEvent = deps.recordSecurityEvent ?? ignoreSecurityEvents;
+  const metrics = createMetrics({ processMetrics: config.metricsToken !== undefined });
+  // The one sink of security events also feeds the metrics: logins, reuses, revocations.
+  const logEvent = deps.recordSecurityEvent ?? ignoreSecurityEvents;
+  const recordEvent: RecordSecurityEvent = (event) => {
+    metrics.countSecurityEvent(event);
+    logEvent(event);
+  };
 
   const sealer = createKeySealer(config.keyEncryptionKey);
   const accessTokens = createAccessTokens({
@@ -87,6 +96,7 @@ export function createServices(deps: ServicesDeps): Services {
     ttlSeconds: config.accessTokenTtlSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
+  metrics.watchTokenCache(accessTokens);
   const revocations = createRevocationList({
     store,
     clock,
@@ -95,6 +105,8 @@ export function createServices(deps: ServicesDeps): Services {
     failClosedMs: config.revocationFailClosedMs,
     onPollError: (error) => report(error, 'revocation sync'),
     onUnconfirmed: deps.onUnconfirmedRevocation,
+    onPropagated: (waitedMs, confirmed) =>
+      metrics.observeRevocationPropagation(waitedMs, confirmed),
   });
   const housekeeping = createHousekeeping({
     store,
@@ -104,8 +116,9 @@ export function createServices(deps: ServicesDeps): Services {
     onError: (error) => report(error, 'housekeeping'),
   });
   const throttle = createThrottle({ store, clock });
-  const hasher =
-    deps.hasher ?? createPasswordHasher(config.argon2, config.hashConcurrency, config.hashQueueMax);
+  const hasher = metrics.timeHasher(
+    deps.hasher ?? createPasswordHasher(config.argon2, config.hashConcurrency, config.hashQueueMax),
+  );
   const loginThrottle = createLoginThrottle({
     throttle,
     maxFailures: config.loginMaxFailures,
@@ -123,12 +136,18 @@ export function createServices(deps: ServicesDeps): Services {
     outbox,
     from: config.mail.from,
     holder: revocations.instanceId,
-    onSent: deps.onMailSent ?? (() => undefined),
-    onFailure: deps.onMailFailed ?? (() => undefined),
+    onSent: (info) => {
+      metrics.countMailSent();
+      deps.onMailSent?.(info);
+    },
+    onFailure: (info) => {
+      metrics.countMailFailure(info.gaveUp);
+      deps.onMailFailed?.(info);
+    },
     onError: (error) => report(error, 'mail'),
   });
   const onMailQueued = () => mailSender.kick();
-  const sessions = createSessions({
+  const uncountedSessions = createSessions({
     store,
     clock,
     accessTokens,
@@ -139,6 +158,7 @@ export function createServices(deps: ServicesDeps): Services {
     maxSessionsPerUser: config.maxSessionsPerUser,
     recordEvent,
   });
+  const sessions = metrics.countRefreshes(uncountedSessions);
   const accounts = createAccounts({
     store,
     clock,
@@ -186,6 +206,7 @@ export function createServices(deps: ServicesDeps): Services {
     revocations,
     housekeeping,
     throttle,
+    metrics,
     pingDatabase: () => store.ping(),
     async start() {
       await accessTokens.loadKeys();

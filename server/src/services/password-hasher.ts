@@ -16,6 +16,13 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
   /** True when `phc` was made with other parameters than the current ones. */
   needsRehash(phc: string): boolean;
+  /** Hashes running now and waiting for a lane (the metrics' queue length). */
+  load(): HashLoad;
+}
+
+export interface HashLoad {
+  running: number;
+  waiting: number;
 }
 
 /**
@@ -62,6 +69,7 @@ export function createPasswordHasher(
       return false;
     },
     needsRehash: (phc) => !phc.startsWith(`$argon2id$v=19$${paramString}$`),
+    load: () => limit.load(),
   };
 }
 
@@ -75,7 +83,7 @@ const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 function createLimiter(max: number, queueMax: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
+  const run = async <T>(task: () => Promise<T>): Promise<T> => {
     if (running < max) running += 1;
     else if (waiting.length >= queueMax) {
       throw new AuthError('service_unavailable', {
@@ -91,4 +99,5 @@ function createLimiter(max: number, queueMax: number) {
       else running -= 1;
     }
   };
+  return Object.assign(run, { load: (): HashLoad => ({ running, waiting: waiting.length }) });
 }

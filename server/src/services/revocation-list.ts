@@ -18,6 +18,12 @@ export interface RevocationListOptions {
   onPollError: (error: unknown) => void;
   /** A revocation was answered without the confirmation of these instances (gone or cut off). */
   onUnconfirmed?: (instanceIds: string[], waitedMs: number) => void;
+  /**
+   * A revocation that other live instances had to apply was published: how long after its commit
+   * the last of them confirmed it (`confirmed`), or gave up waiting (not). Not called when no
+   * other instance was waited for. The metrics' propagation delay.
+   */
+  onPropagated?: (waitedMs: number, confirmed: boolean) => void;
 }
 
 export interface RevocationList {
@@ -212,21 +218,27 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       const seq = result.seq;
       for (const id of result.sessionIds) revoked.set(id, revokedAt);
       const committedAt = monotonicNow();
+      let waitedForOthers = false;
       for (;;) {
         let pending: string[] = ['(the database did not answer)'];
         try {
           const instances = await store.listInstances();
           observe(instances);
+          waitedForOthers ||= instances.some((i) => i.id !== instanceId && !isSilent(i));
           pending = instances
             .filter((i) => i.id !== instanceId && i.appliedSeq < seq && !isSilent(i))
             .map((i) => i.id);
         } catch {
           // Keep waiting: the bound below still holds.
         }
-        if (pending.length === 0) return;
+        if (pending.length === 0) {
+          if (waitedForOthers) options.onPropagated?.(monotonicNow() - committedAt, true);
+          return;
+        }
         const waited = monotonicNow() - committedAt;
         if (waited >= failClosedMs) {
           options.onUnconfirmed?.(pending, Math.round(waited));
+          options.onPropagated?.(waited, false);
           return;
         }
         await waitForSignal(Math.min(CONFIRM_RECHECK_MS, failClosedMs - waited));
