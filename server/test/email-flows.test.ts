@@ -525,3 +525,43 @@ describe('the outbox at rest', () => {
     if (testEngine === 'sqlite') assert.ok(!onDisk().includes(tokenOf(mail)), 'no token either');
   });
 });
+
+describe('the audit trail of the email flows', () => {
+  test('verification, reset and email change each leave their event, with no token in it', async () => {
+    const { user, mail } = await registered();
+    await post({ token: tokenOf(mail) }, '/auth/email/verify');
+    await post({ email: user.email }, '/auth/password/forgot');
+    const reset = await mailTo(user.email, /reset your password/);
+    await post({ token: tokenOf(reset), new_password: NEW_PASSWORD }, '/auth/password/reset');
+    const signedIn = await logIn(t.app, user.email, NEW_PASSWORD);
+    const newEmail = uniqueEmail('trail');
+    await post(
+      { new_email: newEmail, current_password: NEW_PASSWORD },
+      '/auth/email/change',
+      signedIn.token,
+    );
+    const confirm = await mailTo(newEmail, /confirm/);
+    await post({ token: tokenOf(confirm) }, '/auth/email/change/confirm');
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/auth/events?limit=100',
+      headers: bearer(signedIn.token),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const types = (json(res).data as { type: string }[]).map((e) => e.type);
+    for (const type of [
+      'registered',
+      'email_verified',
+      'password_reset_requested',
+      'password_reset',
+      'session_ended',
+      'email_change_requested',
+      'email_changed',
+    ]) {
+      assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
+    }
+    for (const secret of [tokenOf(mail), tokenOf(reset), tokenOf(confirm), NEW_PASSWORD]) {
+      assert.ok(!res.body.includes(secret));
+    }
+  });
+});
