@@ -177,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<LatchkeyApp> {
       accounts: services.accounts,
       emailFlows: services.emailFlows,
       admin: services.admin,
+      secondFactors: services.secondFactors,
       sessions: services.sessions,
       refreshCookie: createRefreshCookie(cookieOptions),
       deviceCookie: createDeviceCookie(cookieOptions),

@@ -171,6 +171,7 @@ describe(`store conformance (${testEngine})`, () => {
         revokedAt: null,
         userAgent: null,
         ip: null,
+        amr: 'pwd',
       };
       assert.deepEqual(await store.findSession(session.id), expected);
       assert.deepEqual(await store.findRefreshToken(tokenHash), {

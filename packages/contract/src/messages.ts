@@ -30,6 +30,9 @@ export const MESSAGES = {
   emailChangeRequested:
     'A confirmation link is on its way to the new address; your email changes once you follow it.',
   emailChanged: 'Your email address has been changed.',
+  mfaRequired: 'Enter the code from your authenticator app to finish signing in.',
+  totpEnabled: 'Two-step sign-in is on. Keep your recovery codes somewhere safe.',
+  totpRemoved: 'Two-step sign-in is off.',
   accountDisabled: 'The account is disabled; its sessions have ended.',
   accountEnabled: 'The account is enabled.',
   accountDeleted: 'The account is deleted.',

@@ -7,6 +7,14 @@
  */
 import { failureResponses } from './failure-body.ts';
 import {
+  factorProofSchema,
+  mfaChallengeBodySchema,
+  mfaLoginSchema,
+  recoveryCodesBodySchema,
+  secondFactorsBodySchema,
+  totpConfirmationSchema,
+  totpEnrolmentBodySchema,
+  totpRemovalSchema,
   adminRoleChangeSchema,
   adminUserBodySchema,
   adminUsersBodySchema,
@@ -72,6 +80,10 @@ export const OPENAPI_TAGS = [
     description:
       'Verify the address, reset a forgotten password, change the email. Links carry their ' +
       'token in the URL fragment; only the POST spends it.',
+  },
+  {
+    name: 'mfa',
+    description: 'Second factors: an authenticator app (TOTP) and recovery codes.',
   },
   {
     name: 'admin',
@@ -202,6 +214,12 @@ export const OPERATIONS = {
       body: credentialsSchema,
       response: {
         200: { description: 'Signed in; the refresh cookie is set.', ...signedInBodySchema },
+        202: {
+          description:
+            'The right password of an account with a second factor: no token or cookie yet; ' +
+            'finish with POST /auth/login/mfa.',
+          ...mfaChallengeBodySchema,
+        },
         ...failureResponses([
           ...BODY_ERRORS,
           'invalid_credentials',
@@ -296,6 +314,8 @@ export const OPERATIONS = {
           ...BEARER_ERRORS,
           'invalid_credentials',
           'rate_limited',
+          'mfa_required',
+          'invalid_mfa_code',
           ...SERVER_ERRORS,
         ]),
       },
@@ -428,6 +448,8 @@ export const OPERATIONS = {
           ...BODY_ERRORS,
           'invalid_email_token',
           'rate_limited',
+          'mfa_required',
+          'invalid_mfa_code',
           ...SERVER_ERRORS,
         ]),
       },
@@ -454,6 +476,8 @@ export const OPERATIONS = {
           'invalid_credentials',
           'email_taken',
           'rate_limited',
+          'mfa_required',
+          'invalid_mfa_code',
           ...SERVER_ERRORS,
         ]),
       },
@@ -474,6 +498,136 @@ export const OPERATIONS = {
           ...BODY_ERRORS,
           'invalid_email_token',
           'email_taken',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  completeLogin: {
+    method: 'POST',
+    path: '/auth/login/mfa',
+    schema: {
+      operationId: 'completeLogin',
+      summary: 'Finish a sign-in with a second factor',
+      description:
+        'The mfa_token of the 202 login answer (single use, five minutes) with a TOTP code or a ' +
+        'recovery code. Codes have their own limit (5 wrong per 15 minutes), apart from passwords.',
+      tags: ['mfa'],
+      security: PUBLIC,
+      body: mfaLoginSchema,
+      response: {
+        200: { description: 'Signed in; the refresh cookie is set.', ...signedInBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          'mfa_required',
+          'invalid_mfa_code',
+          'invalid_mfa_token',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  getSecondFactors: {
+    method: 'GET',
+    path: '/auth/mfa',
+    schema: {
+      operationId: 'getSecondFactors',
+      summary: "The signed-in user's second factors",
+      tags: ['mfa'],
+      security: BEARER,
+      response: {
+        200: { description: 'What is enrolled.', ...secondFactorsBodySchema },
+        ...failureResponses([...BEARER_ERRORS, ...SERVER_ERRORS]),
+      },
+    },
+  },
+  startTotp: {
+    method: 'POST',
+    path: '/auth/mfa/totp',
+    schema: {
+      operationId: 'startTotp',
+      summary: 'Start enrolling an authenticator app (TOTP)',
+      description:
+        'Needs the current password. Answers a new 160-bit secret with its QR code; nothing is ' +
+        'active until POST /auth/mfa/totp/confirm with a first code.',
+      tags: ['mfa'],
+      security: BEARER,
+      body: totpRemovalSchema,
+      response: {
+        200: { description: 'The secret to scan.', ...totpEnrolmentBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          ...BEARER_ERRORS,
+          'invalid_credentials',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  confirmTotp: {
+    method: 'POST',
+    path: '/auth/mfa/totp/confirm',
+    schema: {
+      operationId: 'confirmTotp',
+      summary: 'Turn on the authenticator with its first code; answers the recovery codes',
+      tags: ['mfa'],
+      security: BEARER,
+      body: totpConfirmationSchema,
+      response: {
+        200: { description: 'On; the recovery codes, shown once.', ...recoveryCodesBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          ...BEARER_ERRORS,
+          'invalid_mfa_code',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  removeTotp: {
+    method: 'POST',
+    path: '/auth/mfa/totp/remove',
+    schema: {
+      operationId: 'removeTotp',
+      summary: 'Turn off the authenticator; every other session ends',
+      description: 'Needs the current password and a code or a recovery code.',
+      tags: ['mfa'],
+      security: BEARER,
+      body: totpRemovalSchema,
+      response: {
+        200: { description: 'Off.', ...messageBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          ...BEARER_ERRORS,
+          'invalid_credentials',
+          'mfa_required',
+          'invalid_mfa_code',
+          'rate_limited',
+          ...SERVER_ERRORS,
+        ]),
+      },
+    },
+  },
+  regenerateRecoveryCodes: {
+    method: 'POST',
+    path: '/auth/mfa/recovery-codes',
+    schema: {
+      operationId: 'regenerateRecoveryCodes',
+      summary: 'New recovery codes (the old ones stop working)',
+      description: 'Needs a code or a recovery code.',
+      tags: ['mfa'],
+      security: BEARER,
+      body: factorProofSchema,
+      response: {
+        200: { description: 'The new codes, shown once.', ...recoveryCodesBodySchema },
+        ...failureResponses([
+          ...BODY_ERRORS,
+          ...BEARER_ERRORS,
+          'mfa_required',
+          'invalid_mfa_code',
           'rate_limited',
           ...SERVER_ERRORS,
         ]),

@@ -9,6 +9,12 @@
  */
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
+/** A second factor, required with the request when the account has one (step-up). */
+const proofPropertiesEarly = {
+  code: { type: 'string', maxLength: 16, description: 'With a second factor: a TOTP code.' },
+  recovery_code: { type: 'string', maxLength: 32, description: 'Or one of the recovery codes.' },
+} as const;
+
 /**
  * Body of `POST /auth/register` and `POST /auth/login`. Shape only: what makes an email or a
  * password acceptable is checked by the server, which answers with readable field messages.
@@ -42,6 +48,7 @@ export const passwordChangeSchema = {
   type: 'object',
   required: ['current_password', 'new_password'],
   properties: {
+    ...proofPropertiesEarly,
     current_password: { type: 'string' },
     new_password: { type: 'string', description: '8 to 256 characters, not a common password.' },
   },
@@ -100,6 +107,7 @@ export const passwordResetSchema = {
   type: 'object',
   required: ['token', 'new_password'],
   properties: {
+    ...proofPropertiesEarly,
     token: { type: 'string', maxLength: 1024 },
     new_password: { type: 'string', description: '8 to 256 characters, not a common password.' },
   },
@@ -119,6 +127,7 @@ export const emailChangeSchema = {
   type: 'object',
   required: ['new_email', 'current_password'],
   properties: {
+    ...proofPropertiesEarly,
     new_email: { type: 'string', maxLength: 1024 },
     current_password: { type: 'string' },
   },
@@ -607,3 +616,174 @@ export const auditEventsQuerySchema = {
 } as const satisfies JSONSchema;
 /** @see auditEventsQuerySchema */
 export type AuditEventsQuery = FromSchema<typeof auditEventsQuerySchema>;
+
+const proofProperties = proofPropertiesEarly;
+
+/**
+ * A login with the right password of an account with a second factor (202): no token and no
+ * cookie yet; `POST /auth/login/mfa` with `mfa_token` and a code finishes it.
+ *
+ * @example
+ * ```ts
+ * if (res.status === 202) askForCode(body.mfa_token);
+ * ```
+ */
+export const mfaChallengeBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'message', 'mfa_token', 'mfa_methods'],
+  properties: {
+    status: success,
+    message: { type: 'string' },
+    mfa_token: {
+      type: 'string',
+      description: 'Single use, five minutes; only for /auth/login/mfa.',
+    },
+    mfa_methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code'] } },
+  },
+} as const satisfies JSONSchema;
+/** @see mfaChallengeBodySchema */
+export type MfaChallengeBody = FromSchema<typeof mfaChallengeBodySchema>;
+
+/**
+ * Body of `POST /auth/login/mfa`: the pending sign-in and a code or a recovery code.
+ *
+ * @example
+ * ```ts
+ * const body: MfaLogin = { mfa_token, code: '123456' };
+ * ```
+ */
+export const mfaLoginSchema = {
+  type: 'object',
+  required: ['mfa_token'],
+  properties: { mfa_token: { type: 'string', maxLength: 128 }, ...proofProperties },
+} as const satisfies JSONSchema;
+/** @see mfaLoginSchema */
+export type MfaLogin = FromSchema<typeof mfaLoginSchema>;
+
+/**
+ * A second-factor proof for step-up (`POST /auth/mfa/recovery-codes`).
+ *
+ * @example
+ * ```ts
+ * const body: FactorProof = { code: '123456' };
+ * ```
+ */
+export const factorProofSchema = {
+  type: 'object',
+  properties: proofProperties,
+} as const satisfies JSONSchema;
+/** @see factorProofSchema */
+export type FactorProof = FromSchema<typeof factorProofSchema>;
+
+/**
+ * Body of `POST /auth/mfa/totp` (start enrolment) and, with a proof, `/auth/mfa/totp/remove`.
+ *
+ * @example
+ * ```ts
+ * const body: TotpRemoval = { current_password: 'correct horse', code: '123456' };
+ * ```
+ */
+export const totpRemovalSchema = {
+  type: 'object',
+  required: ['current_password'],
+  properties: { current_password: { type: 'string' }, ...proofProperties },
+} as const satisfies JSONSchema;
+/** @see totpRemovalSchema */
+export type TotpRemoval = FromSchema<typeof totpRemovalSchema>;
+
+/**
+ * Body of `POST /auth/mfa/totp/confirm`.
+ *
+ * @example
+ * ```ts
+ * const body: TotpConfirmation = { code: '123456' };
+ * ```
+ */
+export const totpConfirmationSchema = {
+  type: 'object',
+  required: ['code'],
+  properties: { code: proofProperties.code },
+} as const satisfies JSONSchema;
+/** @see totpConfirmationSchema */
+export type TotpConfirmation = FromSchema<typeof totpConfirmationSchema>;
+
+/**
+ * `POST /auth/mfa/totp`: the new secret as text, an otpauth:// URL and its QR code (SVG).
+ *
+ * @example
+ * ```ts
+ * qr.innerHTML = body.data.qr_svg;
+ * ```
+ */
+export const totpEnrolmentBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data'],
+  properties: {
+    status: success,
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['secret', 'otpauth_url', 'qr_svg'],
+      properties: {
+        secret: { type: 'string', description: 'Base32, for typing into the app.' },
+        otpauth_url: { type: 'string' },
+        qr_svg: { type: 'string' },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see totpEnrolmentBodySchema */
+export type TotpEnrolmentBody = FromSchema<typeof totpEnrolmentBodySchema>;
+
+/**
+ * Fresh recovery codes, shown once (`/auth/mfa/totp/confirm`, `/auth/mfa/recovery-codes`).
+ *
+ * @example
+ * ```ts
+ * download(body.data.recovery_codes.join('\n'));
+ * ```
+ */
+export const recoveryCodesBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'message', 'data'],
+  properties: {
+    status: success,
+    message: { type: 'string' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['recovery_codes'],
+      properties: { recovery_codes: { type: 'array', items: { type: 'string' } } },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see recoveryCodesBodySchema */
+export type RecoveryCodesBody = FromSchema<typeof recoveryCodesBodySchema>;
+
+/**
+ * `GET /auth/mfa`: the second factors of the signed-in user.
+ *
+ * @example
+ * ```ts
+ * if (!body.data.totp) offerTwoStep();
+ * ```
+ */
+export const secondFactorsBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'data'],
+  properties: {
+    status: success,
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['totp', 'recovery_codes_left'],
+      properties: { totp: { type: 'boolean' }, recovery_codes_left: { type: 'integer' } },
+    },
+  },
+} as const satisfies JSONSchema;
+/** @see secondFactorsBodySchema */
+export type SecondFactorsBody = FromSchema<typeof secondFactorsBodySchema>;

@@ -5,6 +5,7 @@ import { AuthError, CAUSE_MESSAGES } from '../errors.ts';
 import type { AccessClaims } from '../services/access-tokens.ts';
 import type { Accounts } from '../services/accounts.ts';
 import type { Admin } from '../services/admin.ts';
+import type { SecondFactors } from '../services/second-factors.ts';
 import type { EmailFlows } from '../services/email-flows.ts';
 import { DEVICE_COOKIE_MAX_AGE_SECONDS } from '../services/login-throttle.ts';
 import type { ClientInfo, IssuedSession, Sessions } from '../services/sessions.ts';
@@ -12,6 +13,7 @@ import { bearerToken } from './bearer-token.ts';
 import type { RefreshCookie } from './refresh-cookie.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerEmailRoutes } from './email-routes.ts';
+import { registerMfaRoutes } from './mfa-routes.ts';
 import { route } from './route.ts';
 import { sessionDataOf } from './session-data.ts';
 import { markApiRoutes } from './security-headers.ts';
@@ -20,6 +22,7 @@ export interface AuthRoutesDeps {
   accounts: Accounts;
   emailFlows: EmailFlows;
   admin: Admin;
+  secondFactors: SecondFactors;
   sessions: Sessions;
   refreshCookie: RefreshCookie;
   deviceCookie: RefreshCookie;
@@ -92,7 +95,30 @@ export function authRoutes(deps: AuthRoutesDeps) {
           clientOf(request),
           deviceCookie.read(request),
         );
+        if ('mfaToken' in issued) {
+          // The right password, a second factor to go: no token, no cookie yet.
+          return reply.code(202).send({
+            status: 'success',
+            message: MESSAGES.mfaRequired,
+            mfa_token: issued.mfaToken,
+            mfa_methods: ['totp', 'recovery_code'],
+          });
+        }
         deviceCookie.set(reply, issued.deviceToken, DEVICE_COOKIE_MAX_AGE_SECONDS);
+        return signedIn(reply, issued, MESSAGES.loggedIn);
+      },
+    });
+
+    app.route({
+      ...route(OPERATIONS.completeLogin),
+      config: rateLimited,
+      handler: async (request, reply) => {
+        const { mfa_token, code, recovery_code } = request.body;
+        const issued = await accounts.completeLogIn(
+          mfa_token,
+          { code, recoveryCode: recovery_code },
+          clientOf(request),
+        );
         return signedIn(reply, issued, MESSAGES.loggedIn);
       },
     });
@@ -173,7 +199,10 @@ export function authRoutes(deps: AuthRoutesDeps) {
       handler: async (request) => {
         const { sub, sid } = claimsOf(request);
         const { current_password, new_password } = request.body;
-        await accounts.changePassword(sub, sid, current_password, new_password, clientOf(request));
+        await accounts.changePassword(sub, sid, current_password, new_password, clientOf(request), {
+          code: request.body.code,
+          recoveryCode: request.body.recovery_code,
+        });
         return { status: 'success', message: MESSAGES.passwordChanged } as const;
       },
     });
@@ -225,6 +254,13 @@ export function authRoutes(deps: AuthRoutesDeps) {
       },
     });
 
+    registerMfaRoutes(fastify, {
+      secondFactors: deps.secondFactors,
+      sessions,
+      authenticate,
+      clientOf,
+      claimsOf,
+    });
     registerAdminRoutes(fastify, { admin: deps.admin, authenticate, clientOf, claimsOf });
     registerEmailRoutes(fastify, { emailFlows: deps.emailFlows, authenticate, clientOf, claimsOf });
   };

@@ -64,7 +64,10 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailRoutesDeps)
     config: rateLimited,
     handler: async (request) => {
       const { token, new_password } = request.body;
-      await emailFlows.resetPassword(token, new_password, clientOf(request));
+      await emailFlows.resetPassword(token, new_password, clientOf(request), {
+        code: request.body.code,
+        recoveryCode: request.body.recovery_code,
+      });
       return { status: 'success', message: MESSAGES.passwordReset } as const;
     },
   });
@@ -76,7 +79,17 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailRoutesDeps)
     handler: async (request, reply) => {
       const { sub, sid } = claimsOf(request);
       const { new_email, current_password } = request.body;
-      await emailFlows.requestEmailChange(sub, sid, new_email, current_password, clientOf(request));
+      await emailFlows.requestEmailChange(
+        sub,
+        sid,
+        new_email,
+        current_password,
+        clientOf(request),
+        {
+          code: request.body.code,
+          recoveryCode: request.body.recovery_code,
+        },
+      );
       return reply.code(202).send({ status: 'success', message: MESSAGES.emailChangeRequested });
     },
   });

@@ -69,7 +69,8 @@ export interface AccessTokensOptions {
 export interface AccessTokens {
   /** Loads the signing keys, creating the first one on an empty database. */
   loadKeys(): Promise<void>;
-  issue(subject: { userId: string; sessionId: string }): Promise<IssuedToken>;
+  /** `amr`: how the session signed in (RFC 8176), e.g. `['pwd']` or `['pwd', 'otp', 'mfa']`. */
+  issue(subject: { userId: string; sessionId: string; amr?: string[] }): Promise<IssuedToken>;
   /**
    * The claims of a valid token, or AuthError `invalid_token` / `token_expired`. Revocation is
    * checked by the caller (sessions), not here.
@@ -228,11 +229,11 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   return {
     loadKeys,
 
-    async issue({ userId, sessionId }) {
+    async issue({ userId, sessionId, amr }) {
       if (clock.now() - lastLoadAt >= KEY_RELOAD_INTERVAL_MS) await reloadOnce();
       if (signingKey === undefined) throw new Error('Signing keys are not loaded');
       const iat = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ sid: sessionId })
+      const token = await new SignJWT({ sid: sessionId, ...(amr === undefined ? {} : { amr }) })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: signingKey.record.kid })
         .setIssuer(options.issuer)
         .setAudience(options.audience)

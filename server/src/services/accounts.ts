@@ -9,6 +9,7 @@ import {
   normalizePassword,
 } from './credential-rules.ts';
 import type { EmailLinks } from './email-links.ts';
+import type { FactorProof, SecondFactors } from './second-factors.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { auditOf, type RecordSecurityEvent, type SecurityEvent } from './security-events.ts';
@@ -33,6 +34,7 @@ export interface AccountsOptions {
   sessions: Sessions;
   recordEvent: RecordSecurityEvent;
   links: EmailLinks;
+  secondFactors: SecondFactors;
   /** REQUIRE_EMAIL_VERIFICATION: no session until the address is verified. */
   requireVerification: boolean;
   /** Mail was queued: deliver soon. */
@@ -55,7 +57,12 @@ export interface Accounts {
     password: string,
     client: ClientInfo,
     deviceToken?: string,
-  ): Promise<IssuedSession & { deviceToken: string }>;
+  ): Promise<(IssuedSession & { deviceToken: string }) | { mfaToken: string }>;
+  /**
+   * Finishes a sign-in that stopped at the second factor (the pending token of `logIn`); the
+   * session records `amr` pwd + otp + mfa (RFC 8176).
+   */
+  completeLogIn(mfaToken: string, proof: FactorProof, client: ClientInfo): Promise<IssuedSession>;
   /** Changes the password and ends every other session of the user. */
   changePassword(
     userId: string,
@@ -63,6 +70,7 @@ export interface Accounts {
     current: string,
     next: string,
     client: ClientInfo,
+    proof?: FactorProof,
   ): Promise<void>;
   /** The user behind a valid access token. */
   findUser(userId: string): Promise<PublicUser>;
@@ -197,6 +205,11 @@ export function createAccounts(options: AccountsOptions): Accounts {
         await recordRefusal({ type: 'login_failed', ...subject, reason: 'unverified' });
         throw new AuthError('email_not_verified');
       }
+      // A second factor: no session yet, only a short single-use pending sign-in, which a stolen
+      // password alone cannot turn into anything (issue 13).
+      if (await options.secondFactors.isEnrolled(user.id)) {
+        return { mfaToken: await options.secondFactors.startSignIn(user.id) };
+      }
       const device = await loginThrottle.rememberDevice(user.id, pass);
       if (hasher.needsRehash(user.passwordHash)) {
         // Only over the hash just verified: a password changed meanwhile is never overwritten.
@@ -214,9 +227,35 @@ export function createAccounts(options: AccountsOptions): Accounts {
       return { ...issued, deviceToken: device };
     },
 
-    async changePassword(userId, sessionId, current, next, client) {
+    async completeLogIn(mfaToken, proof, client) {
+      const { userId, method } = await options.secondFactors.completeSignIn(
+        mfaToken,
+        proof,
+        client,
+      );
+      const user = await store.findUserById(userId);
+      if (user === undefined || user.disabledAt !== null) throw new AuthError('invalid_mfa_token');
+      return sessions.start(
+        userId,
+        client,
+        {
+          type: 'login_succeeded',
+          userId,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          reason: method,
+        },
+        'pwd otp mfa',
+      );
+    },
+
+    async changePassword(userId, sessionId, current, next, client, proof = {}) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
+      // Step-up: with a second factor, a fresh check of it is part of the change (issue 13).
+      if (await options.secondFactors.isEnrolled(userId)) {
+        await options.secondFactors.verify(userId, proof, client);
+      }
       const subject = {
         type: 'password_change_failed',
         userId,

@@ -18,6 +18,7 @@ import { createPasswordHasher, type PasswordHasher } from './password-hasher.ts'
 import { createRevocationList, type RevocationList } from './revocation-list.ts';
 import { createSessions, type Sessions } from './sessions.ts';
 import { ignoreSecurityEvents, type RecordSecurityEvent } from './security-events.ts';
+import { createSecondFactors, type SecondFactors } from './second-factors.ts';
 import { createThrottle, type Throttle } from './throttle.ts';
 
 export interface ServicesDeps {
@@ -50,6 +51,7 @@ export interface Services {
   emailFlows: EmailFlows;
   mailSender: MailSender;
   admin: Admin;
+  secondFactors: SecondFactors;
   sessions: Sessions;
   accessTokens: AccessTokens;
   revocations: RevocationList;
@@ -159,7 +161,18 @@ export function createServices(deps: ServicesDeps): Services {
     recordEvent,
   });
   const sessions = metrics.countRefreshes(uncountedSessions);
+  const secondFactors = createSecondFactors({
+    store,
+    clock,
+    sealer,
+    hasher,
+    throttle,
+    loginThrottle,
+    recordEvent,
+    issuer: 'Latchkey',
+  });
   const accounts = createAccounts({
+    secondFactors,
     store,
     clock,
     hasher,
@@ -171,6 +184,7 @@ export function createServices(deps: ServicesDeps): Services {
     onMailQueued,
   });
   const emailFlows = createEmailFlows({
+    secondFactors,
     store,
     clock,
     hasher,
@@ -199,6 +213,7 @@ export function createServices(deps: ServicesDeps): Services {
   return {
     accounts,
     admin,
+    secondFactors,
     emailFlows,
     mailSender,
     sessions,

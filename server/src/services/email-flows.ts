@@ -18,10 +18,12 @@ import type { RevocationList } from './revocation-list.ts';
 import type { Audit } from '../store/store.ts';
 import { auditOf, type RecordSecurityEvent, type SecurityEvent } from './security-events.ts';
 import type { ClientInfo } from './sessions.ts';
+import type { FactorProof, SecondFactors } from './second-factors.ts';
 import type { Throttle } from './throttle.ts';
 import { createHash } from 'node:crypto';
 
 export interface EmailFlowsOptions {
+  secondFactors: SecondFactors;
   store: Store;
   clock: Clock;
   hasher: PasswordHasher;
@@ -48,13 +50,23 @@ export interface EmailFlows {
   verify(token: string, client: ClientInfo): Promise<void>;
   /** Answers the same way, after the same work, whether or not the account exists. */
   forgotPassword(email: string, client: ClientInfo): Promise<void>;
-  resetPassword(token: string, newPassword: string, client: ClientInfo): Promise<void>;
+  /**
+   * With a second factor enrolled, `proof` (a code or a recovery code) is required before
+   * anything is spent: a reset never lowers the account's assurance (issue 13).
+   */
+  resetPassword(
+    token: string,
+    newPassword: string,
+    client: ClientInfo,
+    proof?: FactorProof,
+  ): Promise<void>;
   requestEmailChange(
     userId: string,
     sessionId: string,
     newEmail: string,
     currentPassword: string,
     client: ClientInfo,
+    proof?: FactorProof,
   ): Promise<void>;
   confirmEmailChange(token: string, client: ClientInfo): Promise<void>;
   /** Resolves once work started after an answer (a forgot-password lookup) has finished. */
@@ -153,7 +165,7 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
       background.add(work);
     },
 
-    async resetPassword(token, newPassword, client) {
+    async resetPassword(token, newPassword, client, proof = {}) {
       const tokenHash = tokenHashOf(token);
       // The rules first: a refused password must not spend the token (v2 contract).
       const problem = describePasswordProblem(newPassword);
@@ -164,8 +176,10 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
         });
       }
       // A token that cannot work is refused before the slow hash.
-      if ((await store.findEmailToken(tokenHash, 'reset', clock.now())) === undefined) {
-        throw new AuthError('invalid_email_token');
+      const pending = await store.findEmailToken(tokenHash, 'reset', clock.now());
+      if (pending === undefined) throw new AuthError('invalid_email_token');
+      if (await options.secondFactors.isEnrolled(pending.userId)) {
+        await options.secondFactors.verify(pending.userId, proof, client);
       }
       const nextHash = await hasher.hash(normalizePassword(newPassword));
       const now = clock.now();
@@ -195,9 +209,12 @@ export function createEmailFlows(options: EmailFlowsOptions): EmailFlows {
       options.onMailQueued();
     },
 
-    async requestEmailChange(userId, sessionId, rawNewEmail, currentPassword, client) {
+    async requestEmailChange(userId, sessionId, rawNewEmail, currentPassword, client, proof = {}) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
+      if (await options.secondFactors.isEnrolled(userId)) {
+        await options.secondFactors.verify(userId, proof, client);
+      }
       const newEmail = normalizeEmail(rawNewEmail);
       const problem =
         describeEmailProblem(newEmail) ??

@@ -58,9 +58,18 @@ export interface SecondFactors {
   /** Confirms enrolment with a first valid code; answers the recovery codes, shown once. */
   confirmTotp(userId: string, code: string, client: ClientInfo): Promise<string[]>;
   /** Removes TOTP and the recovery codes; needs a code (or recovery code) and the password. */
-  removeTotp(userId: string, proof: FactorProof, currentPassword: string, client: ClientInfo): Promise<void>;
+  removeTotp(
+    userId: string,
+    proof: FactorProof,
+    currentPassword: string,
+    client: ClientInfo,
+  ): Promise<void>;
   /** New recovery codes (the old ones stop working); needs a fresh second-factor check. */
-  regenerateRecoveryCodes(userId: string, proof: FactorProof, client: ClientInfo): Promise<string[]>;
+  regenerateRecoveryCodes(
+    userId: string,
+    proof: FactorProof,
+    client: ClientInfo,
+  ): Promise<string[]>;
   /**
    * Checks a second factor of an enrolled account (step-up, reset): AuthError `mfa_required`
    * without a proof, `invalid_mfa_code` for a wrong one, `rate_limited` past the limit.
@@ -89,7 +98,7 @@ function newRecoveryCode(): string {
     value = (value << 8) | byte;
     bits += 8;
     while (bits >= 5 && out.length < 10) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
+      out += BASE32.charAt((value >>> (bits - 5)) & 31);
       bits -= 5;
     }
   }
@@ -124,7 +133,12 @@ export function createSecondFactors(options: {
       secret: OTPAuth.Secret.fromBase32(secret),
     });
 
-  const event = (type: SecurityEvent['type'], userId: string, client: ClientInfo, reason?: string) => ({
+  const event = (
+    type: SecurityEvent['type'],
+    userId: string,
+    client: ClientInfo,
+    reason?: string,
+  ) => ({
     type,
     userId,
     ip: client.ip,
@@ -206,7 +220,7 @@ export function createSecondFactors(options: {
       return (await store.findTotp(userId))?.confirmedAt != null;
     },
 
-    async beginTotp(userId, currentPassword, client) {
+    async beginTotp(userId, currentPassword) {
       const user = await store.findUserById(userId);
       if (user === undefined) throw new AuthError('invalid_token');
       await options.loginThrottle.reserveAttempt(user.email);
@@ -215,13 +229,18 @@ export function createSecondFactors(options: {
       }
       await options.loginThrottle.recordSuccess(user.email);
       const secret = new OTPAuth.Secret({ size: SECRET_BYTES }).base32;
-      if (!(await store.saveTotpSecret(userId, sealer.seal(secret, contextOf(userId)), clock.now()))) {
+      if (
+        !(await store.saveTotpSecret(userId, sealer.seal(secret, contextOf(userId)), clock.now()))
+      ) {
         const message = 'An authenticator is already set up; remove it before adding another.';
         throw new AuthError('validation_failed', { message, fields: { totp: message } });
       }
       const otpauthUrl = totpOf(secret, user.email).toString();
-      const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-      void client;
+      const qrSvg = await QRCode.toString(otpauthUrl, {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      });
       return { secret, otpauthUrl, qrSvg };
     },
 
@@ -232,7 +251,13 @@ export function createSecondFactors(options: {
       const enrolled = event('mfa_enrolled', userId, client, 'totp');
       if (
         step === undefined ||
-        !(await store.confirmTotp(userId, step, codes.map((c) => sha256(normalizeRecoveryCode(c))), now, auditOf(now, enrolled)))
+        !(await store.confirmTotp(
+          userId,
+          step,
+          codes.map((c) => sha256(normalizeRecoveryCode(c))),
+          now,
+          auditOf(now, enrolled),
+        ))
       ) {
         throw new AuthError('invalid_mfa_code');
       }
@@ -260,7 +285,12 @@ export function createSecondFactors(options: {
       const codes = newRecoveryCodes();
       const now = clock.now();
       const renewed = event('recovery_codes_regenerated', userId, client);
-      await store.replaceRecoveryCodes(userId, codes.map((c) => sha256(normalizeRecoveryCode(c))), now, auditOf(now, renewed));
+      await store.replaceRecoveryCodes(
+        userId,
+        codes.map((c) => sha256(normalizeRecoveryCode(c))),
+        now,
+        auditOf(now, renewed),
+      );
       recordEvent(renewed);
       return codes;
     },
@@ -281,11 +311,13 @@ export function createSecondFactors(options: {
 
     async completeSignIn(token, proof, client) {
       const tokenHash = CHALLENGE_PATTERN.test(token) ? sha256(token) : undefined;
-      const userId = tokenHash === undefined ? undefined : await store.findMfaChallenge(tokenHash, clock.now());
+      const userId =
+        tokenHash === undefined ? undefined : await store.findMfaChallenge(tokenHash, clock.now());
       if (tokenHash === undefined || userId === undefined) throw new AuthError('invalid_mfa_token');
       const method = await verify(userId, proof, client);
       // Spent once: of parallel completions with good codes, one signs in.
-      if (!(await store.spendMfaChallenge(tokenHash, clock.now()))) throw new AuthError('invalid_mfa_token');
+      if (!(await store.spendMfaChallenge(tokenHash, clock.now())))
+        throw new AuthError('invalid_mfa_token');
       return { userId, method };
     },
   };

@@ -27,7 +27,12 @@ export type SecurityEventType =
   | 'account_disabled'
   | 'account_enabled'
   | 'account_deleted'
-  | 'role_changed';
+  | 'role_changed'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_failed'
+  | 'recovery_code_used'
+  | 'recovery_codes_regenerated';
 
 export interface SecurityEvent {
   type: SecurityEventType;

@@ -63,14 +63,19 @@ export interface IssuedSession {
 }
 
 /** Why every other session of a user ends. */
-export type EndOthersReason = 'signed_out_elsewhere' | 'password_changed';
+export type EndOthersReason = 'signed_out_elsewhere' | 'password_changed' | 'mfa_removed';
 
 /**
  * The client of each call is the request's, for its security events (security-events.ts).
  */
 export interface Sessions {
   /** Starts a session; `event` (the sign-in) is written to the audit log with it. */
-  start(userId: string, client: ClientInfo, event?: SecurityEvent): Promise<IssuedSession>;
+  start(
+    userId: string,
+    client: ClientInfo,
+    event?: SecurityEvent,
+    amr?: string,
+  ): Promise<IssuedSession>;
   /** Rotates a refresh token; AuthError `invalid_refresh_token` for anything but a usable one. */
   refresh(refreshToken: string, client: ClientInfo): Promise<IssuedSession>;
   /** Verifies an access token and that its session is not revoked. */
@@ -152,8 +157,9 @@ export function createSessions(options: SessionsOptions): Sessions {
     sessionId: string,
     userId: string,
     refresh: { token: string; expiresAt: number; issuedAt: number },
+    amr: string,
   ): Promise<IssuedSession> => {
-    const access = await accessTokens.issue({ userId, sessionId });
+    const access = await accessTokens.issue({ userId, sessionId, amr: amr.split(' ') });
     return {
       sessionId,
       accessToken: access.token,
@@ -203,11 +209,12 @@ export function createSessions(options: SessionsOptions): Sessions {
     let row: RefreshTokenRecord | undefined = record;
     for (let step = 0; step < MAX_CHAIN_STEPS && row !== undefined; step++) {
       if (row.supersededAt === null) {
-        return issue(row.sessionId, row.session.userId, {
-          token: current,
-          expiresAt: row.expiresAt,
-          issuedAt: now,
-        });
+        return issue(
+          row.sessionId,
+          row.session.userId,
+          { token: current, expiresAt: row.expiresAt, issuedAt: now },
+          row.session.amr,
+        );
       }
       const next = row.successor === null ? undefined : openSuccessor(current, row.successor);
       if (next === undefined) break;
@@ -261,7 +268,7 @@ export function createSessions(options: SessionsOptions): Sessions {
   };
 
   return {
-    async start(userId, client, event) {
+    async start(userId, client, event, amr = 'pwd') {
       const now = clock.now();
       const sessionId = crypto.randomUUID();
       const refreshToken = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
@@ -276,17 +283,19 @@ export function createSessions(options: SessionsOptions): Sessions {
           idleExpiresAt: refreshExpiresAt,
           userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
           ip: client.ip ?? null,
+          amr,
         },
         { tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
         event && auditOf(now, { ...event, userAgent: client.userAgent }),
       );
       if (event !== undefined) recordEvent({ ...event, sessionId });
       await endSessionsPastTheCap(userId, sessionId, client);
-      return issue(sessionId, userId, {
-        token: refreshToken,
-        expiresAt: refreshExpiresAt,
-        issuedAt: now,
-      });
+      return issue(
+        sessionId,
+        userId,
+        { token: refreshToken, expiresAt: refreshExpiresAt, issuedAt: now },
+        amr,
+      );
     },
 
     async refresh(refreshToken, client) {
@@ -314,11 +323,12 @@ export function createSessions(options: SessionsOptions): Sessions {
         if (rotated?.supersededAt == null) throw new AuthError('invalid_refresh_token');
         return resume(refreshToken, rotated, now, client);
       }
-      return issue(record.sessionId, record.session.userId, {
-        token: successor,
-        expiresAt: newExpiresAt,
-        issuedAt: now,
-      });
+      return issue(
+        record.sessionId,
+        record.session.userId,
+        { token: successor, expiresAt: newExpiresAt, issuedAt: now },
+        record.session.amr,
+      );
     },
 
     async authenticate(accessToken) {

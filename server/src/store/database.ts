@@ -28,6 +28,7 @@ export interface SessionsTable {
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  amr: string;
 }
 
 export interface RefreshTokensTable {
@@ -121,6 +122,29 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+export interface TotpFactorsTable {
+  user_id: string;
+  secret: string;
+  created_at: number;
+  confirmed_at: number | null;
+  last_step: number;
+}
+
+export interface RecoveryCodesTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface MfaChallengesTable {
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -133,4 +157,7 @@ export interface Database {
   outbox: OutboxTable;
   leases: LeasesTable;
   audit_events: AuditEventsTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

@@ -5,6 +5,7 @@ import { instancesAndRevocationLog } from './migrations/0002-instances-and-revoc
 import { refreshSuccessor } from './migrations/0003-refresh-successor.ts';
 import { emailFlows } from './migrations/0004-email-flows.ts';
 import { operators } from './migrations/0005-operators.ts';
+import { secondFactors } from './migrations/0006-second-factors.ts';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-refresh-successor': refreshSuccessor,
   '0004-email-flows': emailFlows,
   '0005-operators': operators,
+  '0006-second-factors': secondFactors,
 };
 
 /**

@@ -65,6 +65,7 @@ const toSession = (row: Selectable<SessionsTable>): SessionRecord => ({
   revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   userAgent: row.user_agent,
   ip: row.ip,
+  amr: row.amr,
 });
 
 export interface SqlStoreOptions {
@@ -563,6 +564,172 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       });
     },
 
+    async saveTotpSecret(userId, sealedSecret, now) {
+      return db.transaction().execute(async (trx) => {
+        const current = await trx
+          .selectFrom('totp_factors')
+          .select('confirmed_at')
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (current?.confirmed_at != null) return false;
+        await trx.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
+        await trx
+          .insertInto('totp_factors')
+          .values({
+            user_id: userId,
+            secret: sealedSecret,
+            created_at: now,
+            confirmed_at: null,
+            last_step: 0,
+          })
+          .execute();
+        return true;
+      });
+    },
+
+    async findTotp(userId) {
+      const row = await db
+        .selectFrom('totp_factors')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return (
+        row && {
+          secret: row.secret,
+          confirmedAt: row.confirmed_at === null ? null : Number(row.confirmed_at),
+          lastStep: Number(row.last_step),
+        }
+      );
+    },
+
+    async acceptTotpStep(userId, step) {
+      const row = await db
+        .updateTable('totp_factors')
+        .set({ last_step: step })
+        .where('user_id', '=', userId)
+        .where('confirmed_at', 'is not', null)
+        .where('last_step', '<', step)
+        .returning('user_id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async confirmTotp(userId, step, recoveryCodeHashes, now, audit) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('totp_factors')
+          .set({ confirmed_at: now, last_step: step })
+          .where('user_id', '=', userId)
+          .where('confirmed_at', 'is', null)
+          .where('last_step', '<', step)
+          .returning('user_id')
+          .executeTakeFirst();
+        if (row === undefined) return false;
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        await trx
+          .insertInto('recovery_codes')
+          .values(
+            recoveryCodeHashes.map((code_hash) => ({
+              code_hash,
+              user_id: userId,
+              created_at: now,
+              used_at: null,
+            })),
+          )
+          .execute();
+        await insertAudit(trx, audit, { userId });
+        return true;
+      });
+    },
+
+    async removeTotp(userId, audit) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        await insertAudit(trx, audit, { userId });
+      });
+    },
+
+    async replaceRecoveryCodes(userId, hashes, now, audit) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        await trx
+          .insertInto('recovery_codes')
+          .values(
+            hashes.map((code_hash) => ({
+              code_hash,
+              user_id: userId,
+              created_at: now,
+              used_at: null,
+            })),
+          )
+          .execute();
+        await insertAudit(trx, audit, { userId });
+      });
+    },
+
+    async spendRecoveryCode(userId, hash, now, audit) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('recovery_codes')
+          .set({ used_at: now })
+          .where('code_hash', '=', hash)
+          .where('user_id', '=', userId)
+          .where('used_at', 'is', null)
+          .returning('code_hash')
+          .executeTakeFirst();
+        if (row === undefined) return false;
+        await insertAudit(trx, audit, { userId });
+        return true;
+      });
+    },
+
+    async countRecoveryCodes(userId) {
+      const row = await db
+        .selectFrom('recovery_codes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async createMfaChallenge({ tokenHash, userId, createdAt, expiresAt }) {
+      await db
+        .insertInto('mfa_challenges')
+        .values({
+          token_hash: tokenHash,
+          user_id: userId,
+          created_at: createdAt,
+          expires_at: expiresAt,
+          used_at: null,
+        })
+        .execute();
+    },
+
+    async findMfaChallenge(tokenHash, now) {
+      const row = await db
+        .selectFrom('mfa_challenges')
+        .select('user_id')
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row?.user_id;
+    },
+
+    async spendMfaChallenge(tokenHash, now) {
+      const row = await db
+        .updateTable('mfa_challenges')
+        .set({ used_at: now })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returning('token_hash')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async recordAuditEvents(audit) {
       await db.transaction().execute((trx) => insertAudit(trx, audit));
     },
@@ -620,6 +787,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
             revoked_reason: null,
             user_agent: session.userAgent,
             ip: session.ip,
+            amr: session.amr ?? 'pwd',
           })
           .execute();
         await trx
@@ -944,6 +1112,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
         .execute();
       await db.deleteFrom('throttle_counters').where('window_ends_at', '<=', now).execute();
       await db.deleteFrom('email_tokens').where('expires_at', '<=', now).execute();
+      await db.deleteFrom('mfa_challenges').where('expires_at', '<=', now).execute();
       await db
         .deleteFrom('outbox')
         .where((eb) =>

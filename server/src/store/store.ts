@@ -105,6 +105,8 @@ export interface SessionRecord {
   revokedAt: number | null;
   userAgent: string | null;
   ip: string | null;
+  /** How the user signed in (RFC 8176 `amr` values, space-separated): `pwd`, `pwd otp mfa`. */
+  amr: string;
 }
 
 export interface NewSession {
@@ -115,6 +117,7 @@ export interface NewSession {
   idleExpiresAt: number;
   userAgent: string | null;
   ip: string | null;
+  amr?: string;
 }
 
 export interface RefreshTokenRecord {
@@ -362,6 +365,44 @@ export interface Store {
   recordMailFailure(id: string, now: number, retryAt: number | null, error: string): Promise<void>;
   /** Takes or renews the lease `name` for `holder`; false while another holder has it. */
   acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Second factors (services/second-factors.ts). Saves a TOTP secret awaiting its first code,
+   * replacing one that was never confirmed; false when a confirmed one exists.
+   */
+  saveTotpSecret(userId: string, sealedSecret: string, now: number): Promise<boolean>;
+  findTotp(
+    userId: string,
+  ): Promise<{ secret: string; confirmedAt: number | null; lastStep: number } | undefined>;
+  /**
+   * Compare-and-set: accepts `step` only while it is later than the last accepted one, so a
+   * code (or an earlier one) works once; of parallel calls with one step, one returns true.
+   */
+  acceptTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Activates a pending TOTP at `step` and stores fresh recovery codes, with `audit`, at once. */
+  confirmTotp(
+    userId: string,
+    step: number,
+    recoveryCodeHashes: string[],
+    now: number,
+    audit: Audit,
+  ): Promise<boolean>;
+  /** Deletes TOTP and the recovery codes. */
+  removeTotp(userId: string, audit: Audit): Promise<void>;
+  replaceRecoveryCodes(userId: string, hashes: string[], now: number, audit: Audit): Promise<void>;
+  /** Spends an unused recovery code of the user; of parallel calls with one code, one wins. */
+  spendRecoveryCode(userId: string, hash: string, now: number, audit: Audit): Promise<boolean>;
+  countRecoveryCodes(userId: string): Promise<number>;
+  createMfaChallenge(challenge: {
+    tokenHash: string;
+    userId: string;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /** The user of an unused, unexpired pending sign-in. */
+  findMfaChallenge(tokenHash: string, now: number): Promise<string | undefined>;
+  /** Spends a pending sign-in; of parallel calls one returns true. */
+  spendMfaChallenge(tokenHash: string, now: number): Promise<boolean>;
 
   /** Adds one hit to a fixed-window counter, starting a new window when the old one ended. */
   hitCounter(key: string, windowMs: number, now: number): Promise<CounterState>;

@@ -14,9 +14,16 @@ import type { Migration } from 'kysely/migration';
  */
 export const secondFactors: Migration = {
   async up(db: Kysely<unknown>) {
+    // How each session signed in (RFC 8176 amr), carried into every access token it gets.
+    await db.schema
+      .alterTable('sessions')
+      .addColumn('amr', 'text', (c) => c.notNull().defaultTo('pwd'))
+      .execute();
     await db.schema
       .createTable('totp_factors')
-      .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (c) =>
+        c.primaryKey().references('users.id').onDelete('cascade'),
+      )
       .addColumn('secret', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('confirmed_at', 'bigint')
