@@ -270,7 +270,7 @@ describe('LatchkeyAuth unavailable', () => {
     await settle();
     http.expectOne('/auth/status').flush(statusReply());
 
-    expect(await login).toEqual({ ok: true, value: undefined });
+    expect(await login).toEqual({ ok: true, value: 'signed-in' });
     await auth.whenReady();
     expect(auth.status()).toBe('signed-in');
     expect(tab.clock.pending()).toEqual([]);
@@ -294,7 +294,7 @@ describe('LatchkeyAuth login and register', () => {
     expect(status.request.headers.get('Authorization')).toBe(`Bearer ${TOKEN}`);
     status.flush(statusReply());
 
-    expect(await result).toEqual({ ok: true, value: undefined });
+    expect(await result).toEqual({ ok: true, value: 'signed-in' });
     expect(auth.isSignedIn()).toBe(true);
     expect(auth.user()).toEqual(ALICE);
   });
@@ -779,6 +779,58 @@ describe('LatchkeyAuth across tabs', () => {
     await settle();
 
     expect(heard).toEqual([]);
+  });
+});
+
+describe('LatchkeyAuth second factor', () => {
+  it('a login that needs a second factor signs nobody in until completeLogin with a code', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http.expectOne('/auth/login').flush(
+      {
+        status: 'success',
+        message: MESSAGES.mfaRequired,
+        mfa_token: 'pending-1',
+        mfa_methods: ['totp', 'recovery_code'],
+      },
+      { status: 202, statusText: 'Accepted' },
+    );
+    expect(await login).toEqual({ ok: true, value: 'second-factor' });
+    expect(auth.status()).toBe('signed-out');
+
+    const done = auth.completeLogin({ code: '123456' });
+    const request = http.expectOne({ method: 'POST', url: '/auth/login/mfa' });
+    expect(request.request.body).toEqual({ mfa_token: 'pending-1', code: '123456' });
+    expect(request.request.headers.has('Authorization')).toBe(false);
+    request.flush({ ...tokenReply(TOKEN), message: MESSAGES.loggedIn });
+    await settle();
+    http.expectOne('/auth/status').flush(statusReply());
+    expect(await done).toEqual({ ok: true, value: undefined });
+    expect(auth.status()).toBe('signed-in');
+  });
+
+  it('a wrong code keeps the pending sign-in for another try', async () => {
+    const { auth } = setUp();
+    await finishStartUp('signed-out');
+    const login = auth.login('alice@example.com', 'correct horse battery');
+    http
+      .expectOne('/auth/login')
+      .flush(
+        { status: 'success', message: 'm', mfa_token: 'pending-2', mfa_methods: ['totp'] },
+        { status: 202, statusText: 'Accepted' },
+      );
+    await login;
+    const wrong = auth.completeLogin({ code: '000000' });
+    http.expectOne('/auth/login/mfa').flush(...failure(401, 'invalid_mfa_code'));
+    const outcome = await wrong;
+    expect(outcome.ok).toBe(false);
+    const again = auth.completeLogin({ recoveryCode: 'ABCDE-FGHIJ' });
+    const retry = http.expectOne('/auth/login/mfa');
+    expect(retry.request.body).toEqual({ mfa_token: 'pending-2', recovery_code: 'ABCDE-FGHIJ' });
+    retry.flush(...failure(401, 'invalid_mfa_token'));
+    expect((await again).ok).toBe(false);
+    expect(auth.status()).toBe('signed-out');
   });
 });
 

@@ -11,6 +11,10 @@ import {
 import { DestroyRef, Injectable, PLATFORM_ID, computed, inject, signal } from '@angular/core';
 import type {
   MessageBody,
+  MfaChallengeBody,
+  RecoveryCodesBody,
+  SecondFactorsBody,
+  TotpEnrolmentBody,
   SessionData,
   SessionsBody,
   StatusBody,
@@ -58,6 +62,31 @@ export type LatchkeyStatus = 'unknown' | 'signed-in' | 'signed-out' | 'unavailab
  * ```
  */
 export type RegisterOutcome = 'signed-in' | 'verify-email';
+
+/**
+ * What a login led to: signed in, or the right password of an account with a second factor:
+ * call {@link LatchkeyAuth.completeLogin} with a code (nothing is signed in until then).
+ *
+ * @example
+ * ```ts
+ * const result = await auth.login(email, password);
+ * if (result.ok && result.value === 'second-factor') askForCode();
+ * ```
+ */
+export type LoginOutcome = 'signed-in' | 'second-factor';
+
+/** A second factor: a code from the authenticator app, or a recovery code. */
+export interface SecondFactorProof {
+  code?: string;
+  recoveryCode?: string;
+}
+
+const proofBody = (proof: SecondFactorProof) => ({
+  ...(proof.code === undefined || proof.code === '' ? {} : { code: proof.code }),
+  ...(proof.recoveryCode === undefined || proof.recoveryCode === ''
+    ? {}
+    : { recovery_code: proof.recoveryCode }),
+});
 
 /** What a timer needs: a page's `window`, or a test's fake. */
 interface Timers {
@@ -131,6 +160,8 @@ export class LatchkeyAuth {
   readonly #status = signal<LatchkeyStatus>('unknown');
   readonly #user = signal<UserData | null>(null);
   readonly #endedElsewhere = signal(false);
+  /** The pending sign-in of a login that waits for its second factor (memory only). */
+  #pendingMfa: string | null = null;
   #accessToken: string | null = null;
   /** The current session's id, as the server marked it in the last session list. */
   #sessionId: string | null = null;
@@ -190,9 +221,78 @@ export class LatchkeyAuth {
   }
 
   /** Signs in; on success the user is loaded and other tabs are told. */
-  async login(email: string, password: string): Promise<LatchkeyResult> {
+  async login(email: string, password: string): Promise<LatchkeyResult<LoginOutcome>> {
     const result = await this.#signIn('login', email, password);
-    return result.ok ? { ok: true, value: undefined } : result;
+    if (!result.ok) return result;
+    return { ok: true, value: result.value === 'second-factor' ? 'second-factor' : 'signed-in' };
+  }
+
+  /**
+   * Finishes a login that answered `'second-factor'`, with a code or a recovery code. The
+   * pending sign-in lives five minutes and works once; `invalid_mfa_token` means start again.
+   */
+  completeLogin(proof: SecondFactorProof): Promise<LatchkeyResult> {
+    const pending = this.#pendingMfa;
+    return this.#establish(async () => {
+      if (pending === null) throw new Error('no sign-in waits for a second factor');
+      const body = await firstValueFrom(
+        this.#http.post<TokenBody>(this.#api.url('/auth/login/mfa'), {
+          mfa_token: pending,
+          ...proofBody(proof),
+        }),
+      );
+      this.#pendingMfa = null;
+      return body.auth_token;
+    });
+  }
+
+  /** The signed-in user's second factors. */
+  secondFactors(): Promise<LatchkeyResult<SecondFactorsBody['data']>> {
+    return this.#call(async () => {
+      const body = await firstValueFrom(
+        this.#http.get<SecondFactorsBody>(this.#api.url('/auth/mfa')),
+      );
+      return body.data;
+    });
+  }
+
+  /** Starts enrolling an authenticator app: the secret and its QR code (SVG) to show. */
+  startTotp(currentPassword: string): Promise<LatchkeyResult<TotpEnrolmentBody['data']>> {
+    return this.#call(async () => {
+      const body = await firstValueFrom(
+        this.#http.post<TotpEnrolmentBody>(this.#api.url('/auth/mfa/totp'), {
+          current_password: currentPassword,
+        }),
+      );
+      return body.data;
+    });
+  }
+
+  /** Turns the authenticator on with its first code; the value is the recovery codes, shown once. */
+  confirmTotp(code: string): Promise<LatchkeyResult<string[]>> {
+    return this.#codes('/auth/mfa/totp/confirm', { code });
+  }
+
+  /** New recovery codes (the old ones stop working); needs a second factor. */
+  regenerateRecoveryCodes(proof: SecondFactorProof): Promise<LatchkeyResult<string[]>> {
+    return this.#codes('/auth/mfa/recovery-codes', proofBody(proof));
+  }
+
+  /** Turns the authenticator off (other sessions end); needs the password and a second factor. */
+  removeTotp(currentPassword: string, proof: SecondFactorProof): Promise<LatchkeyResult<string>> {
+    return this.#message('/auth/mfa/totp/remove', {
+      current_password: currentPassword,
+      ...proofBody(proof),
+    });
+  }
+
+  #codes(path: `/auth/${string}`, body: object): Promise<LatchkeyResult<string[]>> {
+    return this.#call(async () => {
+      const answer = await firstValueFrom(
+        this.#http.post<RecoveryCodesBody>(this.#api.url(path), body),
+      );
+      return answer.data.recovery_codes;
+    });
   }
 
   /**
@@ -200,8 +300,10 @@ export class LatchkeyAuth {
    * created but nobody is signed in until the address is verified: the value is then
    * `'verify-email'` (the server has mailed a link), otherwise `'signed-in'`.
    */
-  register(email: string, password: string): Promise<LatchkeyResult<RegisterOutcome>> {
-    return this.#signIn('register', email, password);
+  async register(email: string, password: string): Promise<LatchkeyResult<RegisterOutcome>> {
+    const result = await this.#signIn('register', email, password);
+    if (!result.ok) return result;
+    return { ok: true, value: result.value === 'verify-email' ? 'verify-email' : 'signed-in' };
   }
 
   /**
@@ -223,12 +325,18 @@ export class LatchkeyAuth {
   }
 
   /** Changes the password; every other session of the user ends. */
-  async changePassword(currentPassword: string, newPassword: string): Promise<LatchkeyResult> {
+  /** Changes the password; every other session ends. With a second factor, `proof` is needed. */
+  async changePassword(
+    currentPassword: string,
+    newPassword: string,
+    proof: SecondFactorProof = {},
+  ): Promise<LatchkeyResult> {
     return this.#call(async () => {
       await firstValueFrom(
         this.#http.post<MessageBody>(this.#api.url('/auth/password'), {
           current_password: currentPassword,
           new_password: newPassword,
+          ...proofBody(proof),
         }),
       );
     });
@@ -307,10 +415,15 @@ export class LatchkeyAuth {
    * Asks to change the signed-in user's email: a confirmation link goes to the new address.
    * Nothing changes until it is followed ({@link confirmEmailChange}).
    */
-  changeEmail(newEmail: string, currentPassword: string): Promise<LatchkeyResult<string>> {
+  changeEmail(
+    newEmail: string,
+    currentPassword: string,
+    proof: SecondFactorProof = {},
+  ): Promise<LatchkeyResult<string>> {
     return this.#message('/auth/email/change', {
       new_email: newEmail,
       current_password: currentPassword,
+      ...proofBody(proof),
     });
   }
 
@@ -399,26 +512,50 @@ export class LatchkeyAuth {
     kind: 'login' | 'register',
     email: string,
     password: string,
-  ): Promise<LatchkeyResult<RegisterOutcome>> {
-    const result = await this.#call(async (): Promise<RegisterOutcome> => {
+  ): Promise<LatchkeyResult<RegisterOutcome | LoginOutcome>> {
+    let outcome: RegisterOutcome | LoginOutcome = 'signed-in';
+    const result = await this.#establish(async () => {
       const body = await firstValueFrom(
-        this.#http.post<Partial<TokenBody>>(this.#api.url(`/auth/${kind}`), { email, password }),
+        this.#http.post<Partial<TokenBody> & Partial<MfaChallengeBody>>(
+          this.#api.url(`/auth/${kind}`),
+          { email, password },
+        ),
       );
-      // Registered, not signed in: the address must be verified first (REQUIRE_EMAIL_VERIFICATION).
-      if (typeof body.auth_token !== 'string') return 'verify-email';
-      this.#accessToken = body.auth_token;
+      if (typeof body.auth_token === 'string') return body.auth_token;
+      // The right password of an account with a second factor: nothing is signed in yet.
+      if (typeof body.mfa_token === 'string') {
+        this.#pendingMfa = body.mfa_token;
+        outcome = 'second-factor';
+      } else {
+        // Registered, not signed in: the address must be verified first (REQUIRE_EMAIL_VERIFICATION).
+        outcome = 'verify-email';
+      }
+      return null;
+    });
+    return result.ok ? { ok: true, value: outcome } : result;
+  }
+
+  /**
+   * Takes the access token `obtain` answers (null: nothing to sign in with yet), loads the user,
+   * and tells the other tabs. Half a sign-in is none: no token stays without its user.
+   */
+  async #establish(obtain: () => Promise<string | null>): Promise<LatchkeyResult> {
+    let signedIn = false;
+    const result = await this.#call(async () => {
+      const token = await obtain();
+      if (token === null) return;
+      this.#accessToken = token;
       this.#sessionId = null;
       this.#endedElsewhere.set(false);
       try {
         await this.#loadUser();
       } catch (error) {
-        // Half a sign-in is none: no token may stay in memory without the user it belongs to.
         this.#accessToken = null;
         throw error;
       }
-      return 'signed-in';
+      signedIn = true;
     });
-    if (result.ok && result.value === 'signed-in') {
+    if (result.ok && signedIn) {
       this.#cancelRetry();
       this.#retryMs = FIRST_RETRY_MS;
       this.#markReady();

@@ -3,7 +3,13 @@
  */
 export { adminGuard, authGuard, guestGuard, safeReturnUrl } from './auth-guard';
 export { type AuditEventFilter, LatchkeyAdmin, type LatchkeyPage } from './latchkey-admin';
-export { LatchkeyAuth, type LatchkeyStatus, type RegisterOutcome } from './latchkey-auth';
+export {
+  LatchkeyAuth,
+  type LatchkeyStatus,
+  type LoginOutcome,
+  type RegisterOutcome,
+  type SecondFactorProof,
+} from './latchkey-auth';
 export { LATCHKEY_CONFIG, type LatchkeyConfig } from './latchkey-config';
 export { latchkeyInterceptor } from './latchkey-interceptor';
 export type { LatchkeyResult } from './latchkey-result';

@@ -3,12 +3,13 @@ import { LatchkeyAuth, type LatchkeyResult } from '@latchkey/angular';
 import { type FormField, SimpleForm } from '../shared/simple-form';
 import { retryAfterText } from '../shared/retry-after-text';
 import { SecurityActivity } from './security-activity';
+import { TwoStepSection } from './two-step-section';
 
 /** The signed-in user's email and its verified state, and forms to change password and email. */
 @Component({
   selector: 'app-account-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [SimpleForm, SecurityActivity],
+  imports: [SimpleForm, SecurityActivity, TwoStepSection],
   template: `
     <section class="narrow">
       <h1>Account</h1>
@@ -37,6 +38,9 @@ import { SecurityActivity } from './security-activity';
           }
         </div>
       }
+
+      <h2>Two-step sign-in</h2>
+      <app-two-step-section />
 
       <h2>Change password</h2>
       <p class="hint">Your other sessions are signed out; this one stays.</p>
@@ -75,6 +79,13 @@ export class AccountPage {
       autocomplete: 'current-password',
     },
     { name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password' },
+    {
+      name: 'code',
+      label: 'Authentication code',
+      type: 'text',
+      autocomplete: 'one-time-code',
+      hint: 'Only when two-step sign-in is on.',
+    },
   ];
   protected readonly emailFields: FormField[] = [
     { name: 'new_email', label: 'New email', type: 'email', autocomplete: 'email' },
@@ -84,6 +95,13 @@ export class AccountPage {
       type: 'password',
       autocomplete: 'current-password',
     },
+    {
+      name: 'code',
+      label: 'Authentication code',
+      type: 'text',
+      autocomplete: 'one-time-code',
+      hint: 'Only when two-step sign-in is on.',
+    },
   ];
 
   protected readonly changePassword = async (
@@ -92,6 +110,7 @@ export class AccountPage {
     const result = await this.auth.changePassword(
       values['current_password'] ?? '',
       values['new_password'] ?? '',
+      { code: values['code'] ?? '' },
     );
     return result.ok
       ? { ok: true, value: 'Password changed. Your other sessions have been signed out.' }
@@ -101,7 +120,9 @@ export class AccountPage {
   protected readonly changeEmail = (
     values: Record<string, string>,
   ): Promise<LatchkeyResult<string>> =>
-    this.auth.changeEmail(values['new_email'] ?? '', values['current_password'] ?? '');
+    this.auth.changeEmail(values['new_email'] ?? '', values['current_password'] ?? '', {
+      code: values['code'] ?? '',
+    });
 
   protected async resend(): Promise<void> {
     this.resending.set(true);

@@ -17,8 +17,9 @@ import { retryAfterText } from './retry-after-text';
 export interface FormField {
   name: string;
   label: string;
-  type: 'email' | 'password';
-  autocomplete: 'username' | 'email' | 'current-password' | 'new-password';
+  type: 'email' | 'password' | 'text';
+  autocomplete:
+    'username' | 'email' | 'current-password' | 'new-password' | 'one-time-code' | 'off';
   hint?: string;
 }
 
