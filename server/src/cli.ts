@@ -19,6 +19,8 @@ Commands:
   disable-user E          Disable E: every session ends at once; logins answer account_disabled.
   enable-user E           Enable E again.
   end-sessions E          End every session of E at once.
+  reset-mfa E             Remove E's second factors (lost authenticator and recovery codes);
+                          every session ends, and E signs in with the password alone.
   list-users [--query Q]  List accounts (those whose email contains Q).
   migrate                 Apply pending database migrations (start-up does this too).
   rotate-keys             Create a new signing key. Running servers sign with it within a second;
@@ -104,6 +106,11 @@ const COMMANDS: Record<string, (services: Services, args: string[]) => Promise<s
     const user = await services.admin.findByEmail(emailArgument(args, 'end-sessions'));
     const ended = await services.admin.endSessions(CLI, user.id);
     return `Ended ${ended} session${ended === 1 ? '' : 's'} of ${user.email}.`;
+  },
+  async 'reset-mfa'(services, args) {
+    const user = await services.admin.findByEmail(emailArgument(args, 'reset-mfa'));
+    await services.admin.resetSecondFactors(CLI, user.id);
+    return `${user.email} has no second factor now; its sessions have ended.`;
   },
   async 'list-users'(services, args) {
     const query = option(args, '--query');

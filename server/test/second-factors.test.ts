@@ -318,3 +318,29 @@ describe('changes need the second factor', () => {
     );
   });
 });
+
+describe('an account that lost every second factor', () => {
+  test('an admin resets its second factors: audited, every session ends, the password alone signs in again', async () => {
+    const { user } = await enrolled();
+    const adminEmail = `root.${process.pid}.${Date.now()}@example.com`;
+    await t.services.admin.createAdmin(adminEmail, GOOD_PASSWORD);
+    const admin = await logIn(t.app, adminEmail);
+    const userId = String(jwtClaims(user.token).sub);
+    const stranger = await post(`/admin/users/${userId}/mfa/reset`, {}, user.token);
+    assert.equal(json(stranger).code, 'forbidden');
+    const res = await post(`/admin/users/${userId}/mfa/reset`, {}, admin.token);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(json(await status(t.app, user.token)).code, 'token_revoked');
+    const plain = await logIn(t.app, user.email);
+    assert.deepEqual(jwtClaims(plain.token)['amr'], ['pwd']);
+    const events = json(
+      await t.app.inject({
+        method: 'GET',
+        url: `/admin/events?user_id=${userId}&type=mfa_removed`,
+        headers: bearer(admin.token),
+      }),
+    ).data as { actor_id: string; detail: Record<string, unknown> }[];
+    assert.equal(events[0]?.actor_id, String(jwtClaims(admin.token).sub));
+    assert.equal(events[0]?.detail['reason'], 'admin_reset');
+  });
+});

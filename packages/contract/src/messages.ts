@@ -36,6 +36,7 @@ export const MESSAGES = {
   accountDisabled: 'The account is disabled; its sessions have ended.',
   accountEnabled: 'The account is enabled.',
   accountDeleted: 'The account is deleted.',
+  secondFactorsReset: 'The account’s second factors are removed and its sessions have ended.',
   adminGranted: 'The account is an administrator now.',
   adminRemoved: 'The account is no longer an administrator.',
 } as const;

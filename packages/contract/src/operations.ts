@@ -729,6 +729,17 @@ export const OPERATIONS = {
       'At once; its email can register again; its audit events stay. Not your own (400).',
     ),
   },
+  resetUserSecondFactors: {
+    method: 'POST',
+    path: '/admin/users/:id/mfa/reset',
+    schema: adminAction(
+      'resetUserSecondFactors',
+      'POST',
+      'Remove the second factors of an account that lost them',
+      'Removes the authenticator and the recovery codes and ends every session, audited with ' +
+        'the admin; the user signs in with the password alone and sets up a new one. Not your own (400).',
+    ),
+  },
   listEvents: {
     method: 'GET',
     path: '/admin/events',

@@ -158,6 +158,15 @@ export function registerAdminRoutes(fastify: FastifyInstance, deps: AdminRoutesD
   });
 
   app.route({
+    ...route(OPERATIONS.resetUserSecondFactors),
+    preHandler: adminOnly,
+    handler: async (request) => {
+      await admin.resetSecondFactors(actorOf(request), request.params.id);
+      return { status: 'success', message: MESSAGES.secondFactorsReset } as const;
+    },
+  });
+
+  app.route({
     ...route(OPERATIONS.listEvents),
     preHandler: adminOnly,
     handler: async (request) => {

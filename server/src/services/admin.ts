@@ -37,6 +37,12 @@ export interface Admin {
   setAdmin(actor: Actor, userId: string, admin: boolean): Promise<void>;
   endSessions(actor: Actor, userId: string): Promise<number>;
   deleteUser(actor: Actor, userId: string): Promise<void>;
+  /**
+   * For a user who lost every second factor: removes TOTP and the recovery codes and ends every
+   * session, audited with the admin who did it. The user signs in with the password alone, then
+   * sets up a new authenticator.
+   */
+  resetSecondFactors(actor: Actor, userId: string): Promise<void>;
   listEvents(filter: {
     userId?: string;
     type?: string;
@@ -191,6 +197,16 @@ export function createAdmin(options: {
       await revocations.publish(revoked, now);
       options.onUserChanged(userId);
       recordEvent(event);
+    },
+
+    async resetSecondFactors(actor, userId) {
+      notSelf(actor, userId, 'reset the second factors of');
+      await existing(userId);
+      const now = clock.now();
+      const event = eventOf(actor, 'mfa_removed', userId, 'admin_reset');
+      await store.removeTotp(userId, auditOf(now, event));
+      recordEvent(event);
+      await options.sessions.endAll(userId, actor.client, actor.id ?? 'cli');
     },
 
     async listEvents({ userId, type, limit, cursor }) {
