@@ -12,6 +12,7 @@ import {
   createTestDatabase,
   GOOD_PASSWORD,
   json,
+  jwtClaims,
   logIn,
   registerUser,
   status,
@@ -146,6 +147,17 @@ describe(`the operator CLI (${testEngine})`, () => {
     assert.equal(json(await status(t.app, second.token)).code, 'token_revoked');
   });
 
+  test('reset-mfa removes the second factors and ends the sessions', async () => {
+    const user = await registerUser(t.app);
+    const userId = String(jwtClaims(user.token).sub);
+    await t.store.saveTotpSecret(userId, 'secret', Date.now());
+    const run = await latchkey(['reset-mfa', user.email], database.env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${user.email} has no second factor now; its sessions have ended.\n`);
+    assert.equal(await t.store.findTotp(userId), undefined);
+    assert.equal(json(await status(t.app, user.token)).code, 'token_revoked');
+  });
+
   test('list-users lists accounts, filtered by --query', async () => {
     const tag = `cli${process.pid}list`;
     const a = await registerUser(t.app, `a.${tag}@example.com`);
@@ -172,6 +184,7 @@ describe(`the operator CLI (${testEngine})`, () => {
       'disable-user',
       'enable-user',
       'end-sessions',
+      'reset-mfa',
     ]) {
       const run = await latchkey([command, 'nobody@example.com'], database.env);
       assert.equal(run.code, 1, command);
