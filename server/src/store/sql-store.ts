@@ -172,6 +172,21 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
     };
   };
 
+  /**
+   * A conditional change of one user's data and its audit events, in one transaction: `change`
+   * answers undefined when its condition matched nothing, and then nothing is written.
+   */
+  const auditedChange = (
+    userId: string,
+    audit: Audit | undefined,
+    change: (trx: Transaction<Database>) => Promise<unknown>,
+  ): Promise<boolean> =>
+    db.transaction().execute(async (trx) => {
+      if ((await change(trx)) === undefined) return false;
+      await insertAudit(trx, audit, { userId });
+      return true;
+    });
+
   const insertToken = async (trx: Transaction<Database>, token: NewEmailToken) => {
     // A newer link of the same purpose makes older ones unusable (v2 contract).
     await trx
@@ -473,18 +488,15 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
     async replacePasswordHash(userId, currentHash, nextHash, audit) {
       // One conditional UPDATE: the database serializes concurrent ones, so of several changes
       // made against the same current hash exactly one matches.
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
+      return auditedChange(userId, audit, (trx) =>
+        trx
           .updateTable('users')
           .set({ password_hash: nextHash })
           .where('id', '=', userId)
           .where('password_hash', '=', currentHash)
           .returning('id')
-          .executeTakeFirst();
-        if (row === undefined) return false;
-        await insertAudit(trx, audit, { userId });
-        return true;
-      });
+          .executeTakeFirst(),
+      );
     },
 
     async listUsers({ query, limit, after }) {
@@ -522,17 +534,14 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
     },
 
     async setUserAdmin(userId, admin, audit) {
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
+      return auditedChange(userId, audit, (trx) =>
+        trx
           .updateTable('users')
           .set({ admin: admin ? 1 : 0 })
           .where('id', '=', userId)
           .returning('id')
-          .executeTakeFirst();
-        if (row === undefined) return false;
-        await insertAudit(trx, audit, { userId });
-        return true;
-      });
+          .executeTakeFirst(),
+      );
     },
 
     async deleteUser(userId, now, audit) {
@@ -669,19 +678,16 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
     },
 
     async spendRecoveryCode(userId, hash, now, audit) {
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
+      return auditedChange(userId, audit, (trx) =>
+        trx
           .updateTable('recovery_codes')
           .set({ used_at: now })
           .where('code_hash', '=', hash)
           .where('user_id', '=', userId)
           .where('used_at', 'is', null)
           .returning('code_hash')
-          .executeTakeFirst();
-        if (row === undefined) return false;
-        await insertAudit(trx, audit, { userId });
-        return true;
-      });
+          .executeTakeFirst(),
+      );
     },
 
     async countRecoveryCodes(userId) {
