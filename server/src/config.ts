@@ -37,6 +37,7 @@ export interface Config {
   sessionMaxAgeSeconds: number;
   refreshReuseGraceSeconds: number;
   clockToleranceSeconds: number;
+  accessTokenCacheSize: number;
   cookieSameSite: SameSite;
   cookieSecure: boolean;
   corsOrigins: readonly string[];
@@ -138,6 +139,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     sessionMaxAgeSeconds: v.SESSION_MAX_AGE,
     refreshReuseGraceSeconds: v.REFRESH_REUSE_GRACE,
     clockToleranceSeconds: v.JWT_CLOCK_TOLERANCE,
+    accessTokenCacheSize: v.ACCESS_TOKEN_CACHE_SIZE,
     cookieSameSite: v.COOKIE_SAMESITE,
     // Browsers ignore a SameSite=None cookie that is not Secure (RFC 6265bis, storage model).
     cookieSecure: v.COOKIE_SAMESITE === 'None' ? true : v.COOKIE_SECURE,
