@@ -31,6 +31,7 @@ import { loginThroughput } from './scenarios/login-throughput.ts';
 import { millionUsers } from './scenarios/million-users.ts';
 import { refreshThroughput } from './scenarios/refresh-throughput.ts';
 import { scaleOut } from './scenarios/scale-out.ts';
+import { statusColdTokens } from './scenarios/status-cold-tokens.ts';
 import { statusDuringLoginStorm } from './scenarios/status-during-login-storm.ts';
 import { statusThroughput } from './scenarios/status-throughput.ts';
 import { type Baseline, startBaseline } from './start-baseline.ts';
@@ -78,6 +79,7 @@ const scenarios: Scenario[] = args.smoke
   : [
       coldStart,
       statusThroughput,
+      statusColdTokens,
       loginThroughput,
       refreshThroughput('SQLite'),
       refreshThroughput('PostgreSQL'),
