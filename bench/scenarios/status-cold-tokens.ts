@@ -26,11 +26,12 @@ const LOAD_LIMIT_MS = 20_000;
 function onceEachRequests(
   tokens: readonly string[],
   cursor: { next: number },
+  path = '/auth/status',
 ): autocannon.Request[] {
   return [
     {
       method: 'GET',
-      path: '/auth/status',
+      path,
       setupRequest(request) {
         const token = tokens[cursor.next];
         if (token === undefined) throw new Error('the cold-token pool ran dry');
@@ -90,35 +91,49 @@ export const statusColdTokens: Scenario = {
           `cached status in turn, ${ROUNDS} rounds of ${REQUESTS} requests`,
       );
       const cursor = { next: 0 };
-      const load = (target: 'bare' | 'cold' | 'cached', amount: number) =>
+      const load = (target: 'bare' | 'bare+verify' | 'cold' | 'cached', amount: number) =>
         measureCpuPerRequest({
-          baseUrl: target === 'bare' ? baseline.baseUrl : server.baseUrl,
-          pid: target === 'bare' ? baseline.child.pid : server.child.pid,
+          baseUrl: target.startsWith('bare') ? baseline.baseUrl : server.baseUrl,
+          pid: target.startsWith('bare') ? baseline.child.pid : server.child.pid,
           requests:
             target === 'cached'
               ? statusRequests(accounts.map((a) => a.accessToken))
-              : // The bare route gets headers of the same size; its tokens are not spent.
-                onceEachRequests(tokens, target === 'cold' ? cursor : { next: 0 }),
+              : target === 'cold'
+                ? onceEachRequests(tokens, cursor)
+                : // The bare route gets headers of the same size; its tokens are not spent.
+                  onceEachRequests(
+                    tokens,
+                    { next: 0 },
+                    target === 'bare' ? '/auth/status' : '/verify/auth/status',
+                  ),
           connections: settings.connections,
           amount,
           limitMs: LOAD_LIMIT_MS,
         });
       await load('bare', WARMUP_REQUESTS);
+      await load('bare+verify', WARMUP_REQUESTS);
       await load('cold', WARMUP_REQUESTS);
       await load('cached', WARMUP_REQUESTS);
       let bare: CpuPerRequest | undefined;
+      let bareVerify: CpuPerRequest | undefined;
       let cold: CpuPerRequest | undefined;
       let cached: CpuPerRequest | undefined;
       let verifyMicros = 0;
       for (let round = 0; round < ROUNDS; round += 1) {
         bare = add(bare, await load('bare', REQUESTS));
+        bareVerify = add(bareVerify, await load('bare+verify', REQUESTS));
         cold = add(cold, await load('cold', REQUESTS));
         cached = add(cached, await load('cached', REQUESTS));
         const from = round * VERIFY_SAMPLE;
         verifyMicros += ed25519VerifyMicros(tokens.slice(from, from + VERIFY_SAMPLE), publicKey);
       }
       verifyMicros /= ROUNDS;
-      if (bare === undefined || cold === undefined || cached === undefined) {
+      if (
+        bare === undefined ||
+        bareVerify === undefined ||
+        cold === undefined ||
+        cached === undefined
+      ) {
         throw new Error('no figures');
       }
       const allowance = bare.cpuMicros + verifyMicros;
@@ -128,6 +143,12 @@ export const statusColdTokens: Scenario = {
           {
             label: `bare Fastify route (in turn with cold tokens)`,
             requestsPerSecond: bare.requestsPerSecond,
+            p50Ms: Number.NaN,
+            p99Ms: Number.NaN,
+          },
+          {
+            label: `bare Fastify route verifying one Ed25519 signature per request`,
+            requestsPerSecond: bareVerify.requestsPerSecond,
             p50Ms: Number.NaN,
             p99Ms: Number.NaN,
           },
@@ -154,7 +175,9 @@ export const statusColdTokens: Scenario = {
             detail:
               `${us(cold.cpuMicros)} of server CPU per request vs ${us(bare.cpuMicros)} (bare) + ` +
               `${us(verifyMicros)} (node:crypto verify) = ${us(allowance)}; cached tokens ` +
-              `${us(cached.cpuMicros)}; ${formatRate(cold.requestsPerSecond)} vs ` +
+              `${us(cached.cpuMicros)}; the bare route verifying one signature per request ` +
+              `${us(bareVerify.cpuMicros)} (cold ÷ that ${(cold.cpuMicros / bareVerify.cpuMicros).toFixed(2)}×); ` +
+              `${formatRate(cold.requestsPerSecond)} vs ` +
               `${formatRate(bare.requestsPerSecond)} req/s`,
           }),
         ],
