@@ -603,6 +603,16 @@ export const CONFIG_VARIABLES = {
     default: '2',
     doc: 'Hashes computed at once; more wait in line, so token checks never queue behind them.',
   },
+  HASH_THREAD_NICE: {
+    group: 'hashing',
+    // Decision 0013: with token checks and signatures on the event loop, libuv's threadpool runs
+    // the hashes (and file I/O); a lower priority lets a core go to a token check first.
+    parser: wholeNumber(0, 19),
+    default: '19',
+    doc: "Nice value of libuv's worker threads, where argon2id runs (Linux); 0 leaves them as they are.",
+    details:
+      'A login storm then takes only the CPU that token checks leave over, so their latency holds; other busy programs on the machine slow logins more.',
+  },
   HASH_QUEUE_MAX: {
     group: 'hashing',
     parser: wholeNumber(1, 100_000),

@@ -52,6 +52,7 @@ export interface Config {
   argon2: { memoryKib: number; iterations: number; parallelism: number };
   /** How many password hashes may run at once (the rest wait in line, off the threadpool). */
   hashConcurrency: number;
+  hashThreadNice: number;
   /** A sign-in past this many live sessions ends the least recently used. */
   maxSessionsPerUser: number;
   /** A request must arrive whole within this; then 408. */
@@ -156,6 +157,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
       parallelism: v.ARGON2_PARALLELISM,
     }),
     hashConcurrency: v.HASH_CONCURRENCY,
+    hashThreadNice: v.HASH_THREAD_NICE,
     maxSessionsPerUser: v.MAX_SESSIONS_PER_USER,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
