@@ -15,6 +15,17 @@ describe('the verified-token cache (LRU)', () => {
     assert.equal(cache.size, 2);
   });
 
+  test('an entry in constant use survives a flood of entries used once', () => {
+    const cache = createLruCache<string, number>(100);
+    cache.set('hot', 0);
+    for (let i = 0; i < 10_000; i += 1) {
+      assert.equal(cache.get('hot'), 0, `lost after ${i} others`);
+      cache.set(`once-${i}`, i);
+    }
+    assert.equal(cache.size, 100);
+    assert.equal(cache.get('once-0'), undefined);
+  });
+
   test('setting a key again replaces its value without growing the cache', () => {
     const cache = createLruCache<string, number>(2);
     cache.set('a', 1);
