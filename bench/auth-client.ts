@@ -9,7 +9,8 @@ export interface SignedIn {
 
 export interface AuthClient {
   register(email: string, password: string): Promise<SignedIn>;
-  logIn(email: string, password: string): Promise<SignedIn>;
+  /** `forwardedFor`: sent as X-Forwarded-For, for a server behind TRUST_PROXY. */
+  logIn(email: string, password: string, forwardedFor?: string): Promise<SignedIn>;
   /** The raw body of GET /auth/status. */
   status(accessToken: string): Promise<string>;
 }
@@ -24,10 +25,18 @@ export function refreshTokenFrom(setCookie: readonly string[]): string | undefin
 }
 
 export function createAuthClient(baseUrl: string): AuthClient {
-  const signIn = async (path: string, email: string, password: string): Promise<SignedIn> => {
+  const signIn = async (
+    path: string,
+    email: string,
+    password: string,
+    forwardedFor?: string,
+  ): Promise<SignedIn> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+      },
       body: JSON.stringify({ email, password }),
       signal: AbortSignal.timeout(30_000),
     });
@@ -40,7 +49,7 @@ export function createAuthClient(baseUrl: string): AuthClient {
   };
   return {
     register: (email, password) => signIn('/auth/register', email, password),
-    logIn: (email, password) => signIn('/auth/login', email, password),
+    logIn: (email, password, forwardedFor) => signIn('/auth/login', email, password, forwardedFor),
     async status(accessToken) {
       const res = await fetch(`${baseUrl}/auth/status`, {
         headers: { authorization: `Bearer ${accessToken}` },

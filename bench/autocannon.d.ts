@@ -32,6 +32,8 @@ declare module 'autocannon' {
       connections?: number;
       /** Seconds. */
       duration?: number;
+      /** Requests to send in all, after which it stops (overrides duration). */
+      amount?: number;
       /** Seconds to wait for a response. */
       timeout?: number;
       requests?: Request[];

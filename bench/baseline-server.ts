@@ -1,10 +1,12 @@
 /**
  * The baseline: a bare Fastify route, in its own process like the server, answering GET
  * /auth/status with a JSON body of exactly BODY_BYTES bytes shaped like the real one. No plugins,
- * no hooks, no schema: what any Fastify app costs before it does anything.
+ * no hooks, no schema: what any Fastify app costs before it does anything. GET
+ * /verify/auth/status also verifies one Ed25519 signature per request.
  *
  * Environment: PORT, BODY_BYTES.
  */
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import Fastify from 'fastify';
 
 const port = Number(process.env['PORT']);
@@ -29,6 +31,17 @@ const body = shaped(`${'b'.repeat(padding)}@example.com`);
 
 const app = Fastify({ logger: false });
 app.get('/auth/status', async () => body);
+
+// The same route plus one Ed25519 verification with node:crypto of a token-sized message: what
+// a server that verifies every token it is sent could cost at the least, measured over HTTP
+// like the server, so the kernel's share of a slower answer is in both (bench/findings.md).
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const signedInput = Buffer.from('e'.repeat(330));
+const signature = sign(null, signedInput, privateKey);
+app.get('/verify/auth/status', async () => {
+  if (!verify(null, signedInput, publicKey, signature)) throw new Error('did not verify');
+  return body;
+});
 app.get('/health', async () => ({ status: 'ok' }));
 process.once('SIGTERM', () => {
   app.close().then(

@@ -12,6 +12,8 @@ export interface ProbeSpec {
 }
 
 export interface ProbeSample {
+  /** Which probe of the schedule this is (0, 1, …): its headers are headerSets[index % length]. */
+  index: number;
   /** performance.now() when the request was sent. */
   sentAt: number;
   /** Milliseconds to the last byte of a 200 answer; undefined for anything else. */
@@ -51,10 +53,11 @@ export async function probeLatency(spec: ProbeSpec): Promise<ProbeSample[]> {
           timeoutMs: 5_000,
         }).then(
           ({ status }) => ({
+            index: i,
             sentAt,
             latencyMs: status === 200 ? performance.now() - sentAt : undefined,
           }),
-          () => ({ sentAt, latencyMs: undefined }),
+          () => ({ index: i, sentAt, latencyMs: undefined }),
         ),
       );
     }

@@ -141,13 +141,19 @@ export function renderReport(report: RunReport): string {
       'refreshes each carry the latest cookie of their session.',
     "- The raw argon2id rate runs in a separate process with the server's parameters and " +
       'the same number of hashes at once, before and after the logins (the mean is the ceiling).',
-    '- Login storm: one prober sends 50 status requests per second on a fixed schedule and ' +
-      `times each, while quiet windows and login-storm windows of ` +
+    '- Login storm: one prober sends 100 status requests per second on a fixed schedule and ' +
+      'times each, every other one with a token of its own never seen before (a full ' +
+      'verification) and the rest with cached tokens, while quiet windows and login-storm windows of ' +
       `${(settings.durationSeconds / settings.rounds).toFixed(1)} s take turns ` +
       `(${settings.rounds} of each); probes sent in the first 0.3 s after a switch count for ` +
       'neither; the p99 of the storm windows is compared with the p99 of the quiet ones.',
     '- Cold start: spawn to the first 200 on `/health` (polled every 5 ms), empty data directory ' +
       'each time, median of 5.',
+    '- Cold tokens: copies of real tokens with a fresh `jti`, signed by the bench with the ' +
+      "server's own key, more than its verified-token cache holds, each sent once. The " +
+      "server's CPU per request (user and system, every thread, from `/proc/<pid>/stat`) is " +
+      "compared with the bare route's plus one Ed25519 verification timed in the bench process " +
+      'with `node:crypto`; loads of a fixed number of requests take turns in 3 rounds.',
     '- The million-user database is seeded straight into SQLite (one prepared statement, one ' +
       'transaction, one argon2id hash shared by all) after the server created the schema.',
     ...(report.postgres === undefined

@@ -43,6 +43,8 @@ export interface StartServerOptions {
   publicUrl?: string;
   /** Set: the server runs with --cpu-prof and writes its profile here on exit. */
   profileDir?: string;
+  /** Settings that replace SERVER_SETTINGS' or add to them. */
+  env?: Readonly<Record<string, string>>;
   /** How often /health is polled while waiting for the start. */
   pollIntervalMs?: number;
 }
@@ -54,6 +56,7 @@ export async function startServer(options: StartServerOptions): Promise<BenchSer
     PORT: String(port),
     DATA_DIR: options.dataDir,
     HASH_CONCURRENCY: String(options.hashConcurrency),
+    ...options.env,
   };
   if (options.databaseUrl !== undefined) env['DATABASE_URL'] = options.databaseUrl;
   if (options.publicUrl !== undefined) env['PUBLIC_URL'] = options.publicUrl;

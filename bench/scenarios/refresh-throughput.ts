@@ -1,5 +1,6 @@
 import type autocannon from 'autocannon';
 import { createAuthClient, refreshTokenFrom, type SignedIn } from '../auth-client.ts';
+import { CONFIG_VARIABLES } from '../../server/src/config-variables.ts';
 import { BENCH_PASSWORD, registerBenchAccounts } from '../bench-accounts.ts';
 import { formatMs, formatRate } from '../format-figures.ts';
 import { measureThroughput } from '../measure-throughput.ts';
@@ -8,6 +9,16 @@ import { startServer } from '../start-server.ts';
 import { checkTarget } from '../target-check.ts';
 
 const ACCOUNTS = 4;
+/**
+ * Client addresses the refreshes come from, in turn (X-Forwarded-For behind TRUST_PROXY=1): with
+ * the default per-IP limit on, as in production, enough of them that a few thousand refreshes a
+ * second for the run's ten seconds stay under it (about 20 a minute each), so the limit's
+ * counting is measured and never its refusals.
+ */
+const CLIENT_ADDRESSES = 2000;
+/** Sign-ins at once while the session pool is filled. */
+const LOGIN_BATCH = 16;
+const clientAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 /** A session and its latest refresh token. */
 interface PooledSession {
@@ -26,6 +37,7 @@ interface PooledSession {
  * after the reuse grace period would end the session as a theft).
  */
 function refreshRequests(pool: PooledSession[]): autocannon.Request[] {
+  let sent = 0;
   return [
     {
       method: 'POST',
@@ -36,9 +48,14 @@ function refreshRequests(pool: PooledSession[]): autocannon.Request[] {
         const session = pool.shift();
         if (session === undefined) throw new Error('the refresh session pool ran dry');
         context['session'] = session;
+        sent += 1;
         return {
           ...request,
-          headers: { ...request.headers, cookie: `latchkey_refresh=${session.refreshToken}` },
+          headers: {
+            ...request.headers,
+            cookie: `latchkey_refresh=${session.refreshToken}`,
+            'x-forwarded-for': clientAddress(sent % CLIENT_ADDRESSES),
+          },
         };
       },
       onResponse(status, _body, context, headers) {
@@ -65,6 +82,8 @@ export function refreshThroughput(database: 'SQLite' | 'PostgreSQL'): Scenario {
         dataDir: context.newDataDir(),
         hashConcurrency: settings.hashConcurrency,
         profileDir: settings.profileDir,
+        // The default per-IP limit, on (the other scenarios turn it off), behind one proxy.
+        env: { RATE_LIMIT_PER_IP: CONFIG_VARIABLES.RATE_LIMIT_PER_IP.default, TRUST_PROXY: '1' },
         ...(database === 'PostgreSQL' ? { databaseUrl: await context.postgresDatabase() } : {}),
       });
       try {
@@ -75,11 +94,22 @@ export function refreshThroughput(database: 'SQLite' | 'PostgreSQL'): Scenario {
         // rotated the token; the answer is never read), so the pool holds a spare session per
         // connection for every run (the warm-up and each round), plus one set in use.
         const sessionCount = settings.connections * (settings.rounds + 2);
-        const more: Promise<SignedIn>[] = [];
-        for (let i = accounts.length; i < sessionCount; i += 1) {
-          more.push(client.logIn(accounts[i % accounts.length]?.email ?? '', BENCH_PASSWORD));
+        // In batches below HASH_QUEUE_MAX (64), which answers 503 past it.
+        const more: SignedIn[] = [];
+        for (let from = accounts.length; from < sessionCount; from += LOGIN_BATCH) {
+          const batch: Promise<SignedIn>[] = [];
+          for (let i = from; i < Math.min(from + LOGIN_BATCH, sessionCount); i += 1) {
+            batch.push(
+              client.logIn(
+                accounts[i % accounts.length]?.email ?? '',
+                BENCH_PASSWORD,
+                clientAddress(CLIENT_ADDRESSES + i),
+              ),
+            );
+          }
+          more.push(...(await Promise.all(batch)));
         }
-        const sessions = [...accounts, ...(await Promise.all(more))];
+        const sessions = [...accounts, ...more];
         const pool: PooledSession[] = sessions.map((s) => ({ refreshToken: s.refreshToken }));
         const body = await client.status(accounts[0]?.accessToken ?? '');
         const baseline = await context.baseline(Buffer.byteLength(body));
@@ -106,7 +136,10 @@ export function refreshThroughput(database: 'SQLite' | 'PostgreSQL'): Scenario {
         if (refresh === undefined || bare === undefined) throw new Error('no figures');
         return {
           measurements: [
-            { label: `POST /auth/refresh on ${database} (rotating cookies)`, ...refresh },
+            {
+              label: `POST /auth/refresh on ${database} (rotating cookies, per-IP limit on)`,
+              ...refresh,
+            },
             { label: `bare Fastify route (in turn with refresh on ${database})`, ...bare },
           ],
           checks: [
@@ -115,7 +148,7 @@ export function refreshThroughput(database: 'SQLite' | 'PostgreSQL'): Scenario {
               value: refresh.requestsPerSecond / bare.requestsPerSecond,
               unit: 'ratio',
               comparison: 'at least',
-              limit: 0.15,
+              limit: database === 'SQLite' ? 0.08 : 0.05,
               detail:
                 `${formatRate(refresh.requestsPerSecond)} vs ${formatRate(bare.requestsPerSecond)} ` +
                 `req/s; refresh p50 ${formatMs(refresh.p50Ms)}, p99 ${formatMs(refresh.p99Ms)}`,

@@ -388,6 +388,14 @@ export const CONFIG_VARIABLES = {
     details: "Short, because it lives in the client's memory and cannot be recalled.",
     inReadme: true,
   },
+  ACCESS_TOKEN_CACHE_SIZE: {
+    group: 'tokens',
+    parser: wholeNumber(1, 10_000_000),
+    default: '10000',
+    doc: 'Verified access tokens each instance remembers (about 1 KB each); the least recently used go first.',
+    details:
+      'A remembered token is checked without signature work; one that is not costs one Ed25519 verification (about 50 µs of CPU).',
+  },
   REFRESH_TOKEN_TTL: {
     group: 'tokens',
     // 400 days: browsers cap a cookie's lifetime there (RFC 6265bis, the Max-Age attribute).
@@ -594,6 +602,16 @@ export const CONFIG_VARIABLES = {
     parser: wholeNumber(1, 64),
     default: '2',
     doc: 'Hashes computed at once; more wait in line, so token checks never queue behind them.',
+  },
+  HASH_THREAD_NICE: {
+    group: 'hashing',
+    // Decision 0013: with token checks and signatures on the event loop, libuv's threadpool runs
+    // the hashes (and file I/O); a lower priority lets a core go to a token check first.
+    parser: wholeNumber(0, 19),
+    default: '19',
+    doc: "Nice value of libuv's worker threads, where argon2id runs (Linux); 0 leaves them as they are.",
+    details:
+      'A login storm then takes only the CPU that token checks leave over, so their latency holds; other busy programs on the machine slow logins more.',
   },
   HASH_QUEUE_MAX: {
     group: 'hashing',

@@ -37,6 +37,7 @@ export interface Config {
   sessionMaxAgeSeconds: number;
   refreshReuseGraceSeconds: number;
   clockToleranceSeconds: number;
+  accessTokenCacheSize: number;
   cookieSameSite: SameSite;
   cookieSecure: boolean;
   corsOrigins: readonly string[];
@@ -51,6 +52,7 @@ export interface Config {
   argon2: { memoryKib: number; iterations: number; parallelism: number };
   /** How many password hashes may run at once (the rest wait in line, off the threadpool). */
   hashConcurrency: number;
+  hashThreadNice: number;
   /** A sign-in past this many live sessions ends the least recently used. */
   maxSessionsPerUser: number;
   /** A request must arrive whole within this; then 408. */
@@ -138,6 +140,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     sessionMaxAgeSeconds: v.SESSION_MAX_AGE,
     refreshReuseGraceSeconds: v.REFRESH_REUSE_GRACE,
     clockToleranceSeconds: v.JWT_CLOCK_TOLERANCE,
+    accessTokenCacheSize: v.ACCESS_TOKEN_CACHE_SIZE,
     cookieSameSite: v.COOKIE_SAMESITE,
     // Browsers ignore a SameSite=None cookie that is not Secure (RFC 6265bis, storage model).
     cookieSecure: v.COOKIE_SAMESITE === 'None' ? true : v.COOKIE_SECURE,
@@ -154,6 +157,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
       parallelism: v.ARGON2_PARALLELISM,
     }),
     hashConcurrency: v.HASH_CONCURRENCY,
+    hashThreadNice: v.HASH_THREAD_NICE,
     maxSessionsPerUser: v.MAX_SESSIONS_PER_USER,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,

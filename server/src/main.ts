@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { buildApp, REDACTED_LOG_PATHS } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { lowerThreadpoolPriority } from './lower-threadpool-priority.ts';
 import { openStore } from './store/open-store.ts';
 
 /** How long requests in flight may take to finish after SIGTERM before connections are cut. */
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
         '(openssl rand -base64 32); existing keys are encrypted at the next start.',
     );
   }
+  if (config.hashThreadNice > 0) await lowerThreadpoolPriority(config.hashThreadNice);
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
     {

@@ -1,30 +1,29 @@
 import {
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-  calculateJwkThumbprint,
-  errors as joseErrors,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  jwtVerify,
-} from 'jose';
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
+import { type JWK, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { AuthError } from '../errors.ts';
 import type { SigningKeyRecord, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { KeySealer } from './key-sealer.ts';
+import { createLruCache } from './lru-cache.ts';
+import { signJwt } from './sign-jwt.ts';
+import { JWT_ALGORITHM, parseJwt, verifyJwt } from './verify-jwt.ts';
 
 /**
  * EdDSA over Ed25519 (RFC 8037): small keys and signatures, deterministic signing, no nonce to get
  * wrong. It is the only algorithm accepted: `alg: none`, HMAC and every other `alg` fail before any
  * key is looked at (RFC 8725 §3.1, §2.1). See docs/decisions/0003-signing-algorithm.md.
  */
-const ALGORITHM = 'EdDSA';
+const ALGORITHM = JWT_ALGORITHM;
 /** Tokens larger than this are not even parsed (a real one is about 400 bytes). */
 const MAX_TOKEN_LENGTH = 8192;
-/** Verified tokens kept in memory; each entry is one token string and its claims (~1 KB). */
-const VERIFIED_CACHE_SIZE = 10_000;
+/** Claims every access token carries (RFC 7519 §4.1), besides iss and aud. */
+const REQUIRED_CLAIMS = ['sub', 'sid', 'jti', 'iat', 'exp'] as const;
 /** An unknown kid or a JWKS request reloads the keys (another instance may have rotated), at most this often. */
 const KEY_RELOAD_MIN_INTERVAL_MS = 1000;
 /**
@@ -64,6 +63,11 @@ export interface AccessTokensOptions {
   audience: string;
   ttlSeconds: number;
   clockToleranceSeconds: number;
+  /**
+   * Verified tokens kept in memory, least recently used dropped first (ACCESS_TOKEN_CACHE_SIZE);
+   * each entry is one token string and its claims (about 1 KB).
+   */
+  cacheSize: number;
 }
 
 export interface AccessTokens {
@@ -92,8 +96,9 @@ export type PublicJwk = JWK & { kty: string; kid: string };
 
 interface LoadedKey {
   record: SigningKeyRecord;
-  publicKey: CryptoKey;
-  privateKey: CryptoKey;
+  /** node:crypto keys, made once per key: signing and verifying run in this thread (decision 0013). */
+  publicKey: KeyObject;
+  privateKey: KeyObject;
   publicJwk: PublicJwk;
 }
 
@@ -118,30 +123,29 @@ export async function generateSigningKey(now: number): Promise<SigningKeyRecord>
  * the database so every instance and every restart agrees on them.
  *
  * The hot path: a token that verified once is remembered (keyed by its exact bytes) until it
- * expires, so checking it again is a map look-up and an expiry comparison: no signature work, no
- * threadpool job, no database round trip. Any change to the token's bytes misses the cache and is
- * verified in full.
+ * expires or the cache drops it, so checking it again is a map look-up and an expiry comparison:
+ * no signature work, no database round trip. Any change to the token's bytes misses the cache and
+ * is verified in full, synchronously with node:crypto (verify-jwt.ts): never a threadpool job,
+ * so a token never waits behind password hashes (decision 0013).
  */
 export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   const { store, clock, sealer } = options;
   let keys = new Map<string, LoadedKey>();
   let signingKey: LoadedKey | undefined;
-  const verified = new Map<string, AccessClaims>();
+  const verified = createLruCache<string, AccessClaims>(options.cacheSize);
   // Plain numbers, read at scrape time: the hot path pays one increment, not a metrics call.
   let cacheHits = 0;
   let cacheMisses = 0;
   let lastLoadAt = Number.NEGATIVE_INFINITY;
 
-  const importKey = async (record: SigningKeyRecord): Promise<LoadedKey> => {
+  const importKey = (record: SigningKeyRecord): LoadedKey => {
     const publicJwk = JSON.parse(record.publicJwk) as PublicJwk;
+    const privateJwk = JSON.parse(sealer.open(record.privateJwk, record.kid)) as JsonWebKey;
     return {
       record,
       publicJwk,
-      publicKey: (await importJWK(publicJwk, ALGORITHM)) as CryptoKey,
-      privateKey: (await importJWK(
-        JSON.parse(sealer.open(record.privateJwk, record.kid)) as JWK,
-        ALGORITHM,
-      )) as CryptoKey,
+      publicKey: createPublicKey({ key: publicJwk, format: 'jwk' }),
+      privateKey: createPrivateKey({ key: privateJwk, format: 'jwk' }),
     };
   };
 
@@ -189,7 +193,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       // A key already imported keeps its key material, with the row as it is now: its retirement
       // must be seen, or a retired key would still count as active and might be signed with.
       const loaded = keys.get(record.kid);
-      next.set(record.kid, loaded === undefined ? await importKey(record) : { ...loaded, record });
+      next.set(record.kid, loaded === undefined ? importKey(record) : { ...loaded, record });
     }
     const removed = [...keys.keys()].some((kid) => !next.has(kid));
     keys = next;
@@ -211,15 +215,6 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     return reloading;
   };
 
-  const remember = (token: string, claims: AccessClaims) => {
-    if (verified.size >= VERIFIED_CACHE_SIZE) {
-      // Drop the oldest entry (Map keeps insertion order).
-      const oldest = verified.keys().next();
-      if (!oldest.done) verified.delete(oldest.value);
-    }
-    verified.set(token, claims);
-  };
-
   const checkExpiry = (claims: AccessClaims) => {
     if (claims.exp + options.clockToleranceSeconds <= Math.floor(clock.now() / 1000)) {
       throw new AuthError('token_expired');
@@ -233,15 +228,20 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       if (clock.now() - lastLoadAt >= KEY_RELOAD_INTERVAL_MS) await reloadOnce();
       if (signingKey === undefined) throw new Error('Signing keys are not loaded');
       const iat = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ sid: sessionId, ...(amr === undefined ? {} : { amr }) })
-        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: signingKey.record.kid })
-        .setIssuer(options.issuer)
-        .setAudience(options.audience)
-        .setSubject(userId)
-        .setJti(crypto.randomUUID())
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + options.ttlSeconds)
-        .sign(signingKey.privateKey);
+      const token = signJwt(
+        { alg: ALGORITHM, typ: 'JWT', kid: signingKey.record.kid },
+        {
+          sid: sessionId,
+          ...(amr === undefined ? {} : { amr }),
+          iss: options.issuer,
+          aud: options.audience,
+          sub: userId,
+          jti: randomUUID(),
+          iat,
+          exp: iat + options.ttlSeconds,
+        },
+        signingKey.privateKey,
+      );
       return { token, expiresInSeconds: options.ttlSeconds };
     },
 
@@ -254,36 +254,27 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       }
       cacheMisses += 1;
       if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token');
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(
-          token,
-          async (header) => {
-            if (header.kid === undefined) throw new AuthError('invalid_token');
-            if (!keys.has(header.kid) && clock.now() - lastLoadAt >= KEY_RELOAD_MIN_INTERVAL_MS) {
-              await loadKeys();
-            }
-            const key = keys.get(header.kid);
-            if (key === undefined) throw new AuthError('invalid_token');
-            return key.publicKey;
-          },
-          {
-            algorithms: [ALGORITHM],
-            issuer: options.issuer,
-            audience: options.audience,
-            requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
-            currentDate: new Date(clock.now()),
-            clockTolerance: options.clockToleranceSeconds,
-            typ: 'JWT',
-          },
-        ));
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw new AuthError('token_expired');
-        // Reloading keys for an unknown kid can meet a database outage: that is a 503 to retry,
-        // not a verdict on the token (a 401 would make clients drop a session that may be fine).
-        if (error instanceof AuthError && error.code === 'service_unavailable') throw error;
-        throw new AuthError('invalid_token', { cause: error });
+      const jwt = parseJwt(token);
+      let key = keys.get(jwt.kid);
+      if (key === undefined && clock.now() - lastLoadAt >= KEY_RELOAD_MIN_INTERVAL_MS) {
+        try {
+          await loadKeys();
+        } catch (error) {
+          // Reloading keys for an unknown kid can meet a database outage: that is a 503 to retry,
+          // not a verdict on the token (a 401 would make clients drop a session that may be fine).
+          if (error instanceof AuthError && error.code === 'service_unavailable') throw error;
+          throw new AuthError('invalid_token', { cause: error });
+        }
+        key = keys.get(jwt.kid);
       }
+      if (key === undefined) throw new AuthError('invalid_token');
+      const payload = verifyJwt(jwt, key.publicKey, {
+        issuer: options.issuer,
+        audience: options.audience,
+        requiredClaims: REQUIRED_CLAIMS,
+        nowSeconds: Math.floor(clock.now() / 1000),
+        toleranceSeconds: options.clockToleranceSeconds,
+      });
       const { sub, sid, jti, iat, exp } = payload;
       if (
         typeof sub !== 'string' ||
@@ -295,7 +286,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         throw new AuthError('invalid_token');
       }
       const claims: AccessClaims = { sub, sid, jti, iat, exp };
-      remember(token, claims);
+      verified.set(token, claims);
       return claims;
     },
 

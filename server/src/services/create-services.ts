@@ -97,6 +97,7 @@ export function createServices(deps: ServicesDeps): Services {
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    cacheSize: config.accessTokenCacheSize,
   });
   metrics.watchTokenCache(accessTokens);
   const revocations = createRevocationList({
