@@ -98,6 +98,9 @@ describe('enrolment', () => {
     assert.equal(codes.length, 10);
     assert.equal(new Set(codes).size, 10);
     for (const code of codes) assert.match(code, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    await smtp.waitFor(
+      (m) => m.to === user.email && /two-step sign-in was turned on/.test(m.subject),
+    );
     const status2 = json(
       await t.app.inject({ method: 'GET', url: '/auth/mfa', headers: bearer(user.token) }),
     );
@@ -291,6 +294,7 @@ describe('changes need the second factor', () => {
       user.token,
     );
     assert.equal(removed.statusCode, 200, removed.body);
+    await smtp.waitFor((m) => m.to === user.email && /turned off/.test(m.subject));
     assert.equal(json(await status(t.app, otherToken)).code, 'token_revoked');
     assert.equal((await status(t.app, user.token)).statusCode, 200);
     const plain = await logIn(t.app, user.email);

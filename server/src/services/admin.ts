@@ -95,6 +95,8 @@ export function createAdmin(options: {
   recordEvent: RecordSecurityEvent;
   /** A user's cached public data changed (the admin flag). */
   onUserChanged: (userId: string) => void;
+  /** Mails the account a notice of a security change. */
+  notify: (userId: string, change: string) => Promise<void>;
 }): Admin {
   const { store, clock, revocations, recordEvent } = options;
 
@@ -206,6 +208,7 @@ export function createAdmin(options: {
       const event = eventOf(actor, 'mfa_removed', userId, 'admin_reset');
       await store.removeTotp(userId, auditOf(now, event));
       recordEvent(event);
+      await options.notify(userId, 'an administrator removed your two-step sign-in');
       await options.sessions.endAll(userId, actor.client, actor.id ?? 'cli');
     },
 

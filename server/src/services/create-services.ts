@@ -11,6 +11,7 @@ import { createHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { createKeySealer } from './key-sealer.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createMailOutbox } from './mail-outbox.ts';
+import { renderMail } from './mail-templates.ts';
 import { createMailSender, type MailSender, type MailSenderOptions } from './mail-sender.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createFileTransport, createSmtpTransport } from './mail-transport.ts';
@@ -162,7 +163,17 @@ export function createServices(deps: ServicesDeps): Services {
     recordEvent,
   });
   const sessions = metrics.countRefreshes(uncountedSessions);
+  /** A notice to the account's address (outbox, delivered in the background). */
+  const notify = async (userId: string, change: string) => {
+    const user = await store.findUserById(userId);
+    if (user === undefined) return;
+    await store.enqueueMails([
+      outbox.compose(user.email, renderMail({ kind: 'security-change-notice', change })),
+    ]);
+    onMailQueued();
+  };
   const secondFactors = createSecondFactors({
+    notify,
     store,
     clock,
     sealer,
@@ -202,6 +213,7 @@ export function createServices(deps: ServicesDeps): Services {
   });
 
   const admin = createAdmin({
+    notify,
     store,
     clock,
     hasher,

@@ -17,7 +17,8 @@ export type MailKind =
   | { kind: 'reset'; link: string; validFor: string }
   | { kind: 'change-confirm'; link: string; validFor: string; newEmail: string }
   | { kind: 'change-notice'; newEmail: string }
-  | { kind: 'password-reset-notice' };
+  | { kind: 'password-reset-notice' }
+  | { kind: 'security-change-notice'; change: string };
 
 const escapeHtml = (value: string) =>
   value
@@ -94,6 +95,16 @@ function parts(mail: MailKind): Parts {
         ],
         footer:
           'If this was not you, ask for a new reset link at once and choose another password.',
+      };
+    case 'security-change-notice':
+      return {
+        subject: `${PRODUCT_NAME}: ${mail.change}`,
+        heading: mail.change.charAt(0).toUpperCase() + mail.change.slice(1),
+        lines: [
+          `This is a notice about your ${PRODUCT_NAME} account: ${mail.change}.`,
+          'You can see it under Security activity on your account page.',
+        ],
+        footer: NOT_YOU,
       };
   }
 }

@@ -120,6 +120,8 @@ export function createSecondFactors(options: {
   loginThrottle: LoginThrottle;
   recordEvent: RecordSecurityEvent;
   issuer: string;
+  /** Mails the account a notice of a change to its second factors (issue 13: each change). */
+  notify: (userId: string, change: string) => Promise<void>;
 }): SecondFactors {
   const { store, clock, sealer, throttle, recordEvent } = options;
   const contextOf = (userId: string) => `totp:${userId}`;
@@ -262,6 +264,7 @@ export function createSecondFactors(options: {
         throw new AuthError('invalid_mfa_code');
       }
       recordEvent(enrolled);
+      await options.notify(userId, 'two-step sign-in was turned on');
       return codes;
     },
 
@@ -278,6 +281,7 @@ export function createSecondFactors(options: {
       const removed = event('mfa_removed', userId, client, 'totp');
       await store.removeTotp(userId, auditOf(now, removed));
       recordEvent(removed);
+      await options.notify(userId, 'two-step sign-in was turned off');
     },
 
     async regenerateRecoveryCodes(userId, proof, client) {
@@ -292,6 +296,7 @@ export function createSecondFactors(options: {
         auditOf(now, renewed),
       );
       recordEvent(renewed);
+      await options.notify(userId, 'new recovery codes were made; the old ones no longer work');
       return codes;
     },
 
