@@ -2,7 +2,7 @@ import { MESSAGES, OPERATIONS } from '@latchkey/contract';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessClaims } from '../services/access-tokens.ts';
-import type { Actor, Admin, AuditEvent, UserRecord } from '../services/admin.ts';
+import type { Actor, Admin, AuditEvent, Page, UserRecord } from '../services/admin.ts';
 import type { ClientInfo } from '../services/sessions.ts';
 import { route } from './route.ts';
 import { sessionDataOf } from './session-data.ts';
@@ -40,6 +40,14 @@ const auditEventOf = (event: AuditEvent) => ({
   detail: event.detail,
 });
 
+/** A page of audit events on the wire. */
+const eventsPage = (found: Page<AuditEvent>) =>
+  ({
+    status: 'success',
+    data: found.items.map(auditEventOf),
+    next_cursor: found.nextCursor,
+  }) as const;
+
 /**
  * `/admin` (v2 contract, "Admin API") and the user's own `GET /auth/events`, registered inside
  * the API plugin so they share its hooks and headers. Every admin route checks the role in the
@@ -67,11 +75,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, deps: AdminRoutesD
         limit: limitOf(limit),
         ...(cursor === undefined ? {} : { cursor }),
       });
-      return {
-        status: 'success',
-        data: found.items.map(auditEventOf),
-        next_cursor: found.nextCursor,
-      } as const;
+      return eventsPage(found);
     },
   });
 
@@ -177,11 +181,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, deps: AdminRoutesD
         limit: limitOf(limit),
         ...(cursor === undefined ? {} : { cursor }),
       });
-      return {
-        status: 'success',
-        data: found.items.map(auditEventOf),
-        next_cursor: found.nextCursor,
-      } as const;
+      return eventsPage(found);
     },
   });
 }

@@ -187,6 +187,22 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
       return true;
     });
 
+  /** A user's recovery codes replaced by `hashes`, inside `trx`. */
+  const replaceCodesIn = async (
+    trx: Transaction<Database>,
+    userId: string,
+    hashes: string[],
+    now: number,
+  ) => {
+    await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+    await trx
+      .insertInto('recovery_codes')
+      .values(
+        hashes.map((code_hash) => ({ code_hash, user_id: userId, created_at: now, used_at: null })),
+      )
+      .execute();
+  };
+
   const insertToken = async (trx: Transaction<Database>, token: NewEmailToken) => {
     // A newer link of the same purpose makes older ones unusable (v2 contract).
     await trx
@@ -634,18 +650,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
           .returning('user_id')
           .executeTakeFirst();
         if (row === undefined) return false;
-        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-        await trx
-          .insertInto('recovery_codes')
-          .values(
-            recoveryCodeHashes.map((code_hash) => ({
-              code_hash,
-              user_id: userId,
-              created_at: now,
-              used_at: null,
-            })),
-          )
-          .execute();
+        await replaceCodesIn(trx, userId, recoveryCodeHashes, now);
         await insertAudit(trx, audit, { userId });
         return true;
       });
@@ -661,18 +666,7 @@ export function createSqlStore(db: Kysely<Database>, options: SqlStoreOptions = 
 
     async replaceRecoveryCodes(userId, hashes, now, audit) {
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-        await trx
-          .insertInto('recovery_codes')
-          .values(
-            hashes.map((code_hash) => ({
-              code_hash,
-              user_id: userId,
-              created_at: now,
-              used_at: null,
-            })),
-          )
-          .execute();
+        await replaceCodesIn(trx, userId, hashes, now);
         await insertAudit(trx, audit, { userId });
       });
     },
