@@ -168,6 +168,19 @@ describe('verification', () => {
     assert.equal(json(done).message, 'Your email address is already verified.');
   });
 
+  test('20 parallel requests for a verification mail: one 202, the rest 429, one mail', async () => {
+    const { user, mail: first } = await registered();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => post({}, '/auth/email/verify/request', user.token)),
+    );
+    const codes = answers.map((res) => res.statusCode);
+    assert.equal(codes.filter((c) => c === 202).length, 1, codes.join(','));
+    assert.equal(codes.filter((c) => c === 429).length, 19);
+    await smtp.waitFor((m) => m.to === user.email && m.token !== first.token);
+    await t.services.mailSender.runOnce();
+    assert.equal(smtp.mails.filter((m) => m.to === user.email).length, 2, 'registration + one');
+  });
+
   test('a verification link expires after EMAIL_VERIFY_TTL', async () => {
     const { mail } = await registered();
     t.clock.advance(24 * HOUR_MS + 1000);
@@ -207,6 +220,20 @@ describe('password reset', () => {
     assert.ok(mail.link?.startsWith(`${PUBLIC_URL}/reset-password#token=`), mail.link);
     await t.services.emailFlows.settle();
     assert.equal(smtp.mails.filter((m) => m.to.startsWith('nobody')).length, 0);
+  });
+
+  test('20 parallel forgot-password requests for one email: one 202, the rest 429, one mail', async () => {
+    const { user } = await registered();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => forgot(user.email)));
+    const codes = answers.map((res) => res.statusCode);
+    assert.equal(codes.filter((c) => c === 202).length, 1, codes.join(','));
+    assert.equal(codes.filter((c) => c === 429).length, 19);
+    await t.services.emailFlows.settle();
+    await t.services.mailSender.runOnce();
+    assert.equal(
+      smtp.mails.filter((m) => m.to === user.email && /reset/.test(m.subject)).length,
+      1,
+    );
   });
 
   test('forgot-password is limited per email, unknown emails counted the same way', async () => {

@@ -211,6 +211,21 @@ describe('sign-in with a second factor', () => {
     assert.deepEqual(left.data, { totp: true, recovery_codes_left: 9 });
   });
 
+  test('one pending sign-in completed with 5 different recovery codes at once gives one session', async () => {
+    const { user, recoveryCodes } = await enrolled();
+    const pending = await passwordStep(user.email);
+    const answers = await Promise.all(
+      recoveryCodes
+        .slice(0, 5)
+        .map((code) => post('/auth/login/mfa', { mfa_token: pending, recovery_code: code })),
+    );
+    const codes = answers.map((res) => res.statusCode);
+    assert.equal(codes.filter((c) => c === 200).length, 1, codes.join(','));
+    for (const res of answers) {
+      if (res.statusCode !== 200) assert.equal(json(res).code, 'invalid_mfa_token');
+    }
+  });
+
   test('wrong codes have their own limit; the password counter is not touched', async () => {
     const { user, totp } = await enrolled();
     const pending = await passwordStep(user.email);

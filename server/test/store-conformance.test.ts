@@ -728,6 +728,71 @@ describe(`store conformance (${testEngine})`, () => {
       }
     };
 
+    test('confirmEmailChange: of 20 parallel spends of one token exactly one changes the email', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const wanted = `${nextId('parallel')}@example.com`;
+      const change = token(user.id, wanted, { purpose: 'change' });
+      await store.issueEmailToken(change, []);
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, () => store.confirmEmailChange(change.tokenHash, T0 + 1000)),
+      );
+      assert.equal(
+        outcomes.filter((o) => typeof o === 'object').length,
+        1,
+        JSON.stringify(outcomes),
+      );
+      assert.equal(outcomes.filter((o) => o === undefined).length, 19);
+      assert.equal((await store.findUserById(user.id))?.email, wanted);
+    });
+
+    test('confirmTotp and acceptTotpStep: of 20 parallel calls with one step exactly one wins', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      assert.equal(await store.saveTotpSecret(user.id, 'sealed secret', T0), true);
+      const audit = { at: T0, events: [] };
+      const confirmed = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.confirmTotp(user.id, 100, [nextId(`code-${i}`)], T0, audit),
+        ),
+      );
+      assert.equal(confirmed.filter(Boolean).length, 1);
+      assert.equal(await store.countRecoveryCodes(user.id), 1);
+      assert.equal(await store.saveTotpSecret(user.id, 'another', T0), false, 'confirmed stays');
+      const accepted = await Promise.all(
+        Array.from({ length: 20 }, () => store.acceptTotpStep(user.id, 101)),
+      );
+      assert.equal(accepted.filter(Boolean).length, 1);
+      assert.equal(await store.acceptTotpStep(user.id, 100), false, 'an earlier step');
+      assert.equal((await store.findTotp(user.id))?.lastStep, 101);
+    });
+
+    test('spendMfaChallenge: of 20 parallel spends of one pending sign-in exactly one wins', async () => {
+      const user = newUser();
+      await store.insertUser(user);
+      const tokenHash = nextId('challenge');
+      await store.createMfaChallenge({
+        tokenHash,
+        userId: user.id,
+        createdAt: T0,
+        expiresAt: T0 + MINUTE,
+      });
+      assert.equal(await store.findMfaChallenge(tokenHash, T0 + 1000), user.id);
+      const spent = await Promise.all(
+        Array.from({ length: 20 }, () => store.spendMfaChallenge(tokenHash, T0 + 1000)),
+      );
+      assert.equal(spent.filter(Boolean).length, 1);
+      assert.equal(await store.findMfaChallenge(tokenHash, T0 + 1000), undefined);
+      const late = nextId('challenge');
+      await store.createMfaChallenge({
+        tokenHash: late,
+        userId: user.id,
+        createdAt: T0,
+        expiresAt: T0 + MINUTE,
+      });
+      assert.equal(await store.spendMfaChallenge(late, T0 + MINUTE), false, 'expired');
+    });
+
     test('claimMail: of 20 parallel claims of one due mail exactly one gets it, until its claim ends', async () => {
       await drainOutbox();
       const due = mail({ createdAt: T0 });
